@@ -1,0 +1,73 @@
+import type { IncomingMessage } from 'node:http';
+import { type DynamicModule, Module } from '@nestjs/common';
+import { ConfigModule } from '@nestjs/config';
+import { ClsModule } from 'nestjs-cls';
+import { LoggerModule } from 'nestjs-pino';
+import type { Logger as PinoLogger } from 'pino';
+import type { Environment } from './config/environment.js';
+import { requestIdOf } from './common/http/request-id.js';
+import { DatabaseModule } from './database/database.module.js';
+import type { DatabaseEndpoints } from './database/database-endpoints.js';
+import { HealthModule } from './modules/health/health.module.js';
+import { MetricsModule } from './modules/metrics/metrics.module.js';
+
+export interface AppModuleOptions {
+  env: Environment;
+  database: DatabaseEndpoints;
+  logger: PinoLogger;
+}
+
+/**
+ * The root module. Built from already-validated settings (main.ts and the test factory parse the
+ * environment first), so nothing here reads process.env and two apps in one process never share settings.
+ */
+@Module({})
+export class AppModule {
+  static forRoot({ env, database, logger }: AppModuleOptions): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        // The environment was parsed and validated by parseEnvironment(); ConfigService serves that result
+        // (typed as ConfigService<Environment, true>) and never writes back into process.env.
+        ConfigModule.forRoot({
+          isGlobal: true,
+          ignoreEnvFile: true,
+          validatePredefined: false,
+          skipProcessEnv: true,
+          load: [() => ({ ...env })],
+        }),
+        LoggerModule.forRoot({
+          pinoHttp: {
+            logger,
+            genReqId: (request, response) => {
+              const id = requestIdOf(request);
+              response.setHeader('X-Request-Id', id);
+              return id;
+            },
+            customLogLevel: (_request, response, error) =>
+              error || response.statusCode >= 500 ? 'error' : response.statusCode >= 400 ? 'warn' : 'info',
+            serializers: {
+              req: (request: { id: string; method: string; url: string }) => ({
+                id: request.id,
+                method: request.method,
+                url: request.url,
+              }),
+              res: (response: { statusCode: number }) => ({ statusCode: response.statusCode }),
+            },
+          },
+        }),
+        ClsModule.forRoot({
+          global: true,
+          middleware: {
+            mount: true,
+            generateId: true,
+            idGenerator: (request: IncomingMessage) => requestIdOf(request),
+          },
+        }),
+        MetricsModule,
+        DatabaseModule.forRoot(env, database),
+        HealthModule,
+      ],
+    };
+  }
+}

@@ -1,0 +1,51 @@
+import { RequestMethod } from '@nestjs/common';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import helmet from 'helmet';
+import { Logger } from 'nestjs-pino';
+import type { Environment } from './config/environment.js';
+import { ProblemDetailsFilter } from './common/problem-details/problem-details.filter.js';
+import { createValidationPipe } from './common/validation/validation.pipe.js';
+import { setupOpenApi } from './openapi.js';
+
+/** Paths outside the /api prefix: operations endpoints, which no tenant owns. */
+const UNPREFIXED = [
+  { path: 'health', method: RequestMethod.ALL },
+  { path: 'health/{*rest}', method: RequestMethod.ALL },
+  { path: 'metrics', method: RequestMethod.ALL },
+];
+
+/**
+ * Everything about the HTTP application that is not a module: used by main.ts and by the e2e test factory,
+ * so tests exercise exactly what production serves.
+ */
+export function configureApp(app: NestExpressApplication, env: Environment): void {
+  app.useLogger(app.get(Logger));
+  app.set('trust proxy', env.TRUST_PROXY);
+  app.disable('x-powered-by');
+  app.use(
+    helmet({
+      // Swagger UI at /docs needs its inline script and styles.
+      contentSecurityPolicy: {
+        directives: {
+          'script-src': ["'self'", "'unsafe-inline'"],
+          'img-src': ["'self'", 'data:', 'validator.swagger.io'],
+        },
+      },
+    }),
+  );
+  const origins = env.CORS_ORIGIN.split(',')
+    .map((origin) => origin.trim())
+    .filter(Boolean);
+  if (origins.length > 0) {
+    app.enableCors({
+      origin: origins.includes('*') ? true : origins,
+      exposedHeaders: ['X-Request-Id', 'Retry-After'],
+    });
+  }
+  app.useBodyParser('json', { limit: env.BODY_LIMIT, type: ['application/json', 'application/*+json'] });
+  app.useBodyParser('urlencoded', { limit: env.BODY_LIMIT, extended: false });
+  app.setGlobalPrefix('api', { exclude: UNPREFIXED });
+  app.useGlobalPipes(createValidationPipe());
+  app.useGlobalFilters(new ProblemDetailsFilter());
+  setupOpenApi(app);
+}

@@ -1,0 +1,128 @@
+import type { ProblemCore as MappedProblem } from './problem-details.js';
+
+interface PostgresErrorLike {
+  code?: string;
+  constraint?: string;
+  table?: string;
+  message?: string;
+}
+
+/** Connection exceptions (08), admin/crash shutdown (57P01-57P03) and too many connections (53300). */
+const CONNECTION_FAILURE = /^(08|57P0[1-3]|53300)/;
+
+/**
+ * Maps a PostgreSQL error to a problem. The one place SQLSTATEs are interpreted; callers get undefined for
+ * errors that are not the client's fault (they become a 500). Constraint and table names are reported, never
+ * the SQL or the values.
+ */
+export function mapPostgresError(error: unknown): MappedProblem | undefined {
+  const pgError = postgresErrorOf(error);
+  if (pgError?.code) {
+    const where = pgError.constraint ? ` (${pgError.constraint})` : '';
+    switch (pgError.code) {
+      case '23505':
+        return {
+          status: 409,
+          type: 'conflict',
+          title: 'Conflict',
+          detail: `A record with the same unique key already exists${where}`,
+        };
+      case '23503':
+        return {
+          status: 409,
+          type: 'conflict',
+          title: 'Conflict',
+          detail: `The record refers to, or is referred to by, a record that does not allow this${where}`,
+        };
+      case '23514':
+        return {
+          status: 400,
+          type: 'constraint-violated',
+          title: 'Invalid request',
+          detail: `A value breaks a rule of the data model${where}`,
+        };
+      case '23502':
+        return {
+          status: 400,
+          type: 'constraint-violated',
+          title: 'Invalid request',
+          detail: `A required value is missing${pgError.table ? ` in ${pgError.table}` : ''}`,
+        };
+      case '22P02':
+      case '22007':
+      case '22008':
+        return {
+          status: 400,
+          type: 'invalid-value',
+          title: 'Invalid request',
+          detail: 'A value has the wrong format',
+        };
+      case '22003':
+        return {
+          status: 400,
+          type: 'invalid-value',
+          title: 'Invalid request',
+          detail: 'A number is out of range',
+        };
+      case '22001':
+        return {
+          status: 400,
+          type: 'invalid-value',
+          title: 'Invalid request',
+          detail: 'A value is too long',
+        };
+      case '40001':
+      case '40P01':
+        return {
+          status: 409,
+          type: 'concurrent-update',
+          title: 'Conflict',
+          detail: 'A concurrent change interfered; retry the request',
+        };
+      case '57014':
+        return {
+          status: 503,
+          type: 'database-timeout',
+          title: 'Service unavailable',
+          detail: 'The database did not answer in time; retry later',
+        };
+    }
+    if (CONNECTION_FAILURE.test(pgError.code)) return databaseUnavailable();
+  }
+  if (isConnectionError(error)) return databaseUnavailable();
+  return undefined;
+}
+
+function databaseUnavailable(): MappedProblem {
+  return {
+    status: 503,
+    type: 'database-unavailable',
+    title: 'Service unavailable',
+    detail: 'The database is not reachable; retry later',
+  };
+}
+
+/** TypeORM wraps driver errors in QueryFailedError with the original as `driverError`. */
+function postgresErrorOf(error: unknown): PostgresErrorLike | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const candidate = (error as { driverError?: unknown }).driverError ?? error;
+  if (typeof candidate !== 'object' || candidate === null) return undefined;
+  const code = (candidate as PostgresErrorLike).code;
+  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? candidate : undefined;
+}
+
+function isConnectionError(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  if (
+    typeof code === 'string' &&
+    ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND'].includes(code)
+  )
+    return true;
+  return (
+    typeof message === 'string' &&
+    /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection is not established/i.test(
+      message,
+    )
+  );
+}

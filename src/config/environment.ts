@@ -1,0 +1,155 @@
+import { plainToInstance, Transform } from 'class-transformer';
+import {
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  MinLength,
+  validateSync,
+  type ValidationError,
+} from 'class-validator';
+
+/** Env values are strings; "true"/"false"/"1"/"0" become booleans, anything else stays and fails IsBoolean. */
+function BooleanFromString(): PropertyDecorator {
+  return Transform(({ value }: { value: unknown }) => {
+    if (typeof value !== 'string') return value;
+    const normalized = value.trim().toLowerCase();
+    if (normalized === 'true' || normalized === '1') return true;
+    if (normalized === 'false' || normalized === '0') return false;
+    return value;
+  });
+}
+
+function IntegerFromString(): PropertyDecorator {
+  return Transform(({ value }: { value: unknown }) =>
+    typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value.trim()) : value,
+  );
+}
+
+const POSTGRES_URL = /^postgres(ql)?:\/\/.+/;
+const BYTE_SIZE = /^\d+(b|kb|mb)?$/i;
+
+/**
+ * Every environment variable the service reads, with its default. `.env.example` documents the same list;
+ * a unit test keeps the two in step.
+ */
+export class Environment {
+  @IsIn(['development', 'production', 'test'])
+  NODE_ENV: 'development' | 'production' | 'test' = 'development';
+
+  @IntegerFromString()
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  PORT = 3000;
+
+  @IsString()
+  HOST = '127.0.0.1';
+
+  @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+  LOG_LEVEL: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' = 'info';
+
+  /** Comma-separated list of allowed origins; empty disables CORS, `*` allows any origin. */
+  @IsString()
+  CORS_ORIGIN = '';
+
+  @Matches(BYTE_SIZE, { message: 'BODY_LIMIT must be a size such as 1mb, 512kb or 1048576' })
+  BODY_LIMIT = '1mb';
+
+  @BooleanFromString()
+  @IsBoolean()
+  TRUST_PROXY = false;
+
+  @IntegerFromString()
+  @IsInt()
+  @Min(0)
+  SHUTDOWN_TIMEOUT_MS = 10000;
+
+  /** Directory for local state: generated secrets, backups, the embedded database (relative to the project). */
+  @IsString()
+  DATA_DIR = './data';
+
+  @IsOptional()
+  @Matches(POSTGRES_URL, { message: 'DATABASE_URL must be a postgres:// or postgresql:// URL' })
+  DATABASE_URL?: string;
+
+  @IsOptional()
+  @Matches(POSTGRES_URL, { message: 'DATABASE_APP_URL must be a postgres:// or postgresql:// URL' })
+  DATABASE_APP_URL?: string;
+
+  @IsOptional()
+  @IsString()
+  @MinLength(16)
+  @MaxLength(200)
+  DATABASE_APP_PASSWORD?: string;
+
+  @IntegerFromString()
+  @IsInt()
+  @Min(1)
+  @Max(200)
+  DATABASE_POOL_SIZE = 10;
+
+  @IntegerFromString()
+  @IsInt()
+  @Min(0)
+  DATABASE_STATEMENT_TIMEOUT_MS = 30000;
+
+  @BooleanFromString()
+  @IsBoolean()
+  MIGRATIONS_RUN = true;
+
+  @IsString()
+  EMBEDDED_PG_DATA_DIR = './data/postgres';
+
+  @IntegerFromString()
+  @IsInt()
+  @Min(1)
+  @Max(65535)
+  EMBEDDED_PG_PORT = 54329;
+}
+
+export class ConfigurationError extends Error {
+  override readonly name = 'ConfigurationError';
+}
+
+/**
+ * Parses and validates the environment. Empty strings count as unset (so a copied `.env.example` with blank
+ * values keeps the defaults). Throws a ConfigurationError whose message is one line naming every bad variable.
+ */
+export function parseEnvironment(raw: Record<string, string | undefined>): Environment {
+  const known = new Set(Object.keys(new Environment()));
+  const present: Record<string, string> = {};
+  for (const [key, value] of Object.entries(raw)) {
+    if (value !== undefined && value !== '' && (known.has(key) || key.startsWith('DATABASE_'))) {
+      present[key] = value;
+    }
+  }
+  const env = plainToInstance(Environment, present, { exposeDefaultValues: true });
+  const errors = validateSync(env, { forbidUnknownValues: true });
+  const problems = errors.flatMap((error) => describe(error, present[error.property]));
+  if (
+    env.NODE_ENV === 'production' &&
+    env.DATABASE_URL &&
+    !env.DATABASE_APP_URL &&
+    !env.DATABASE_APP_PASSWORD
+  ) {
+    problems.push(
+      'DATABASE_APP_PASSWORD (or DATABASE_APP_URL) is required in production when DATABASE_URL is set',
+    );
+  }
+  if (problems.length > 0) {
+    throw new ConfigurationError(`Invalid configuration: ${problems.join('; ')}`);
+  }
+  return env;
+}
+
+/** Quotes the value as it was set, before conversion. */
+function describe(error: ValidationError, raw: string | undefined): string[] {
+  const shown = raw === undefined ? 'nothing' : JSON.stringify(raw);
+  return Object.values(error.constraints ?? {}).map((message) => `${message} (got ${shown})`);
+}

@@ -1,0 +1,7 @@
+import { CreateAppRole1764100000000 } from '../../migrations/1764100000000-CreateAppRole.js';
+
+/**
+ * Every migration, in order. Listed explicitly rather than globbed: under ESM a glob makes TypeORM import the
+ * files itself, which bypasses jest's transform, and an explicit list makes a forgotten file a review item.
+ */
+export const migrations = [CreateAppRole1764100000000];

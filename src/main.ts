@@ -1,0 +1,98 @@
+import 'reflect-metadata';
+import type { Server } from 'node:http';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { Logger } from 'pino';
+import { AppModule } from './app.module.js';
+import { configureApp } from './app.setup.js';
+import { createRootLogger } from './common/logging/root-logger.js';
+import { loadEnvironment } from './config/load-environment.js';
+import { openDatabaseServer } from './database/database-endpoints.js';
+
+async function main(): Promise<void> {
+  const env = loadEnvironment();
+  const logger = createRootLogger(env);
+  let database: Awaited<ReturnType<typeof openDatabaseServer>>;
+  try {
+    database = await openDatabaseServer(env, (message) => logger.info(message));
+  } catch (error) {
+    logger.fatal((error as Error).message);
+    process.exit(1);
+  }
+
+  let app: NestExpressApplication;
+  try {
+    app = await NestFactory.create<NestExpressApplication>(
+      AppModule.forRoot({ env, database: database.endpoints, logger }),
+      { bufferLogs: true, bodyParser: false, abortOnError: false },
+    );
+    configureApp(app, env);
+    await app.listen(env.PORT, env.HOST);
+  } catch (error) {
+    logger.fatal({ err: error }, `start-up failed: ${(error as Error).message}`);
+    await database.stop();
+    process.exit(1);
+  }
+
+  const address = app.getHttpServer().address();
+  const port = typeof address === 'object' && address ? address.port : env.PORT;
+  const base = `http://${env.HOST === '0.0.0.0' || env.HOST === '::' ? 'localhost' : env.HOST}:${port}`;
+  logger.info(
+    { docs: `${base}/docs`, health: `${base}/health`, metrics: `${base}/metrics` },
+    `Inventory Enterprise is listening on ${base} (API docs: ${base}/docs, health: ${base}/health)`,
+  );
+  installGracefulShutdown(app, database.stop, logger, env.SHUTDOWN_TIMEOUT_MS);
+}
+
+/**
+ * SIGTERM/SIGINT: stop accepting connections, let in-flight requests finish, stop schedulers and close the
+ * pools (app.close), then stop the embedded PostgreSQL. A second signal or the timeout forces the exit.
+ */
+function installGracefulShutdown(
+  app: NestExpressApplication,
+  stopDatabase: () => Promise<void>,
+  logger: Logger,
+  timeoutMs: number,
+): void {
+  let shuttingDown = false;
+  const shutdown = async (signal: NodeJS.Signals): Promise<void> => {
+    if (shuttingDown) {
+      logger.warn(`${signal} received again: exiting now`);
+      process.exit(1);
+    }
+    shuttingDown = true;
+    logger.info(`${signal} received: finishing in-flight requests, then stopping`);
+    const forceExit = setTimeout(() => {
+      logger.error(`shutdown did not finish within ${timeoutMs} ms: exiting`);
+      process.exit(1);
+    }, timeoutMs);
+    forceExit.unref();
+    try {
+      await drainHttpServer(app.getHttpServer());
+      await app.close();
+      await stopDatabase();
+      logger.info('stopped cleanly');
+      process.exit(0);
+    } catch (error) {
+      logger.error({ err: error }, 'error during shutdown');
+      await stopDatabase().catch(() => undefined);
+      process.exit(1);
+    }
+  };
+  for (const signal of ['SIGTERM', 'SIGINT'] as const)
+    process.on(signal, (received) => void shutdown(received));
+}
+
+/** Stops listening and resolves once every in-flight request has completed; idle keep-alives are closed. */
+function drainHttpServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    const closeIdle = setInterval(() => server.closeIdleConnections(), 50);
+    server.close(() => {
+      clearInterval(closeIdle);
+      resolve();
+    });
+    server.closeIdleConnections();
+  });
+}
+
+await main();

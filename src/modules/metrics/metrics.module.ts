@@ -1,0 +1,55 @@
+import { Global, type MiddlewareConsumer, Module, type NestModule, type OnModuleInit } from '@nestjs/common';
+import { makeHistogramProvider, PrometheusModule } from '@willsoto/nestjs-prometheus';
+import { register } from 'prom-client';
+import { ALL_ROUTES, HttpMetricsMiddleware } from './http-metrics.middleware.js';
+import { MetricsController } from './metrics.controller.js';
+import { DB_QUERY_DURATION, HTTP_REQUEST_DURATION } from './metric-names.js';
+
+const metricProviders = [
+  makeHistogramProvider({
+    name: HTTP_REQUEST_DURATION,
+    help: 'HTTP request duration in seconds, by method, route template and status code',
+    labelNames: ['method', 'route', 'status'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+  }),
+  makeHistogramProvider({
+    name: DB_QUERY_DURATION,
+    help: 'Database query duration in seconds, by connection pool, statement kind and outcome',
+    labelNames: ['pool', 'operation', 'outcome'],
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5],
+  }),
+];
+
+/** Owns the Prometheus registry wiring and every metric; feature modules inject metrics with @InjectMetric. */
+@Global()
+@Module({
+  imports: [
+    PrometheusModule.register({
+      path: '/metrics',
+      controller: MetricsController,
+      defaultMetrics: { enabled: true },
+    }),
+  ],
+  providers: [...metricProviders, HttpMetricsMiddleware],
+  exports: [...metricProviders],
+})
+export class MetricsModule implements NestModule, OnModuleInit {
+  /**
+   * prom-client's default metrics include three gauges named *_total, which the Prometheus naming rules
+   * reserve for counters (promtool check metrics rejects them). Their per-type siblings
+   * (nodejs_active_handles etc.) carry the same information, so the misnamed ones are dropped.
+   */
+  onModuleInit(): void {
+    for (const name of [
+      'nodejs_active_handles_total',
+      'nodejs_active_requests_total',
+      'nodejs_active_resources_total',
+    ]) {
+      register.removeSingleMetric(name);
+    }
+  }
+
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(HttpMetricsMiddleware).forRoutes(ALL_ROUTES);
+  }
+}

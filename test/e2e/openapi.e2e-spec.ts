@@ -1,0 +1,38 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { compileErrors, validate } from '@readme/openapi-parser';
+import { createTestApp, type TestApp } from '../support/test-app.js';
+
+describe('OpenAPI', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await createTestApp();
+  });
+  afterAll(() => t.close());
+
+  it('GET /docs-json is a valid OpenAPI 3 document', async () => {
+    const response = await t.http().get('/docs-json');
+    expect(response.status).toBe(200);
+    const document = response.body as { openapi: string; paths: Record<string, unknown> };
+    expect(document.openapi).toMatch(/^3\./);
+    const result = await validate(structuredClone(document) as never);
+    expect(result.valid ? '' : compileErrors(result)).toBe('');
+    expect(result.specification).toBe('OpenAPI');
+    expect(Object.keys(document.paths)).toEqual(expect.arrayContaining(['/health', '/health/ready']));
+  });
+
+  it('declares the bearer, API-key and tenant security schemes', async () => {
+    const { body } = await t.http().get('/docs-json');
+    expect(body.components.securitySchemes).toMatchObject({
+      bearer: { type: 'http', scheme: 'bearer' },
+      'api-key': { type: 'apiKey', in: 'header', name: 'X-API-Key' },
+      tenant: { type: 'apiKey', in: 'header', name: 'X-Tenant-Id' },
+    });
+  });
+
+  it('serves Swagger UI at /docs', async () => {
+    const response = await t.http().get('/docs').redirects(1);
+    expect(response.status).toBe(200);
+    expect(response.text).toContain('swagger-ui');
+  });
+});
