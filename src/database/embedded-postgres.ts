@@ -10,6 +10,7 @@ import {
   readFile,
   readlink,
   rm,
+  rmdir,
   symlink,
   unlink,
   writeFile,
@@ -250,8 +251,9 @@ async function chmodTree(dir: string): Promise<void> {
 
 /**
  * The data directory must be reachable by the postgres user too. When it is not (a root-owned 0700 parent),
- * the cluster lives under /var/lib/inventory-enterprise and the configured path becomes a symlink to it,
- * so the configured location still leads to the data.
+ * the cluster lives under /var/lib/inventory-enterprise and the configured path becomes a symlink to it, so
+ * the configured location still leads to the data. Only an empty directory is ever replaced by that symlink;
+ * anything else in the way is an error, never deleted.
  */
 async function reachableDataDir(
   configured: string,
@@ -264,16 +266,24 @@ async function reachableDataDir(
     return realpathSync(configured);
   }
   const existing = existsSync(configured) ? realpathSync(configured) : undefined;
-  if (existing && canAccess(existing, runAs, '-w')) return existing;
-  if (!existing && canAccess(dirname(configured), runAs, '-x')) {
+  if (existing) {
+    const contents = (await readdir(existing)).filter((name) => name !== 'lost+found');
+    if (contents.length > 0 && !contents.includes('PG_VERSION')) throw notACluster(existing);
+    if (canAccess(dirname(existing), runAs, '-x')) {
+      // Ours (a cluster or an empty directory): hand it to the postgres user.
+      await chown(existing, runAs.uid, runAs.gid);
+      return existing;
+    }
+    if (contents.length > 0) {
+      throw new EmbeddedPostgresError(
+        `the postgres user cannot reach the cluster in ${existing}; allow it to traverse the parent directories (chmod o+x) or move the cluster and set EMBEDDED_PG_DATA_DIR`,
+      );
+    }
+    await rmdir(existing); // empty (checked above); rmdir cannot remove anything else
+  } else if (canAccess(dirname(configured), runAs, '-x')) {
     await mkdir(configured, { recursive: true, mode: 0o700 });
     await chown(configured, runAs.uid, runAs.gid);
     return realpathSync(configured);
-  }
-  if (existing && existsSync(join(existing, 'PG_VERSION'))) {
-    // An existing cluster the postgres user cannot reach: make it reachable rather than move the data.
-    await chown(existing, runAs.uid, runAs.gid);
-    if (canAccess(existing, runAs, '-w')) return existing;
   }
   const absolute = join(realpathSync(dirname(configured)), basename(configured));
   const hash = createHash('sha256').update(absolute).digest('hex').slice(0, 12);
@@ -284,9 +294,14 @@ async function reachableDataDir(
   await mkdir(relocated, { recursive: true, mode: 0o700 });
   await chmod(dirname(relocated), 0o755);
   await chown(relocated, runAs.uid, runAs.gid);
-  if (existing) await rm(configured, { recursive: true, force: true });
   await symlink(relocated, configured);
   return relocated;
+}
+
+function notACluster(dataDir: string): EmbeddedPostgresError {
+  return new EmbeddedPostgresError(
+    `${dataDir} is not empty but holds no PostgreSQL cluster (no PG_VERSION); empty it or set EMBEDDED_PG_DATA_DIR`,
+  );
 }
 
 async function initialiseCluster(
@@ -297,11 +312,7 @@ async function initialiseCluster(
   log: (message: string) => void,
 ): Promise<void> {
   const leftovers = (await readdir(dataDir)).filter((name) => name !== 'lost+found');
-  if (leftovers.length > 0) {
-    throw new EmbeddedPostgresError(
-      `${dataDir} is not empty but holds no PostgreSQL cluster (no PG_VERSION); empty it or set EMBEDDED_PG_DATA_DIR`,
-    );
-  }
+  if (leftovers.length > 0) throw notACluster(dataDir);
   log(`initialising a new PostgreSQL ${binaries.version} cluster in ${dataDir}`);
   const pwFile = join(tmpdir(), `inventory-enterprise-pw-${process.pid}-${Date.now()}`);
   await writeFile(pwFile, `${password}\n`, { mode: 0o600 });
