@@ -8,11 +8,11 @@ import pg from 'pg';
 import { EmbeddedPostgres, EmbeddedPostgresError } from '../../src/database/embedded-postgres.js';
 import { freePort } from '../support/free-port.js';
 
-async function query(url: string, sql: string): Promise<unknown[]> {
+async function query(url: string, sql: string): Promise<Record<string, unknown>[]> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
-    return (await client.query(sql)).rows;
+    return (await client.query<Record<string, unknown>>(sql)).rows;
   } finally {
     await client.end();
   }
