@@ -19,7 +19,6 @@ export class CreateAppRole1764100000000 implements MigrationInterface {
       EXCEPTION WHEN duplicate_object OR unique_violation THEN
         NULL; -- created concurrently by a migration in another database of this server
       END $$`);
-    await queryRunner.query(`ALTER ROLE inventory_app LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE`);
     await queryRunner.query(`REVOKE CREATE ON SCHEMA public FROM PUBLIC`);
     await queryRunner.query(`GRANT USAGE ON SCHEMA public TO inventory_app`);
     await queryRunner.query(`

@@ -46,7 +46,7 @@ async function main(): Promise<void> {
 
 /**
  * SIGTERM/SIGINT: stop accepting connections, let in-flight requests finish, stop schedulers and close the
- * pools (app.close), then stop the embedded PostgreSQL. A second signal or the timeout forces the exit.
+ * pools (app.close), then stop the embedded PostgreSQL. SHUTDOWN_TIMEOUT_MS forces the exit.
  */
 function installGracefulShutdown(
   app: NestExpressApplication,
@@ -56,10 +56,9 @@ function installGracefulShutdown(
 ): void {
   let shuttingDown = false;
   const shutdown = async (signal: NodeJS.Signals): Promise<void> => {
-    if (shuttingDown) {
-      logger.warn(`${signal} received again: exiting now`);
-      process.exit(1);
-    }
+    // `npm start` (nest start) forwards the terminal's SIGINT, so one Ctrl-C arrives twice: a repeated
+    // signal keeps the orderly shutdown going; SHUTDOWN_TIMEOUT_MS bounds it.
+    if (shuttingDown) return;
     shuttingDown = true;
     logger.info(`${signal} received: finishing in-flight requests, then stopping`);
     const forceExit = setTimeout(() => {

@@ -1,5 +1,4 @@
 import type { DataSourceOptions } from 'typeorm';
-import { entities } from './entities.js';
 import { migrations } from './migrations.js';
 
 export interface PoolSettings {
@@ -8,12 +7,14 @@ export interface PoolSettings {
   applicationName: string;
 }
 
-/** Options shared by both pools. `synchronize` is never on: the schema is what the migrations say. */
+/**
+ * Options shared by every connection. Entities are added by DatabaseModule (and the TypeORM CLI), not here,
+ * so migration-only connections load without decorator metadata. `synchronize` is never on.
+ */
 export function dataSourceOptions(url: string, pool: PoolSettings): DataSourceOptions {
   return {
     type: 'postgres',
     url,
-    entities,
     migrations,
     migrationsTableName: 'migrations',
     migrationsTransactionMode: 'each',
@@ -35,5 +36,5 @@ export function dataSourceOptions(url: string, pool: PoolSettings): DataSourceOp
  * (the test harness's global setup and the TypeORM CLI use it).
  */
 export function migrationDataSourceOptions(url: string, applicationName: string): DataSourceOptions {
-  return { ...dataSourceOptions(url, { poolSize: 2, statementTimeoutMs: 0, applicationName }), entities: [] };
+  return dataSourceOptions(url, { poolSize: 2, statementTimeoutMs: 0, applicationName });
 }

@@ -3,6 +3,7 @@ import { DataSource } from 'typeorm';
 import { loadEnvironment } from '../config/load-environment.js';
 import { openDatabaseServer } from './database-endpoints.js';
 import { dataSourceOptions } from './data-source-options.js';
+import { entities } from './entities.js';
 
 /**
  * The TypeORM CLI's data source (npm run migration:*). Connects as the owner role: DATABASE_URL when set,
@@ -13,10 +14,12 @@ const env = loadEnvironment();
 const server = await openDatabaseServer(env, (message) => process.stderr.write(`${message}\n`));
 server.embedded?.stopOnExit();
 
-export default new DataSource(
-  dataSourceOptions(server.endpoints.ownerUrl, {
+// Entities are included so that `migration:generate` can diff them against the schema.
+export default new DataSource({
+  ...dataSourceOptions(server.endpoints.ownerUrl, {
     poolSize: 2,
     statementTimeoutMs: 0,
     applicationName: 'inventory-enterprise:migrations',
   }),
-);
+  entities,
+});

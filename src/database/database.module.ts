@@ -5,6 +5,7 @@ import type { Environment } from '../config/environment.js';
 import { MAINTENANCE_DATA_SOURCE } from './database.constants.js';
 import type { DatabaseEndpoints } from './database-endpoints.js';
 import { dataSourceOptions } from './data-source-options.js';
+import { entities } from './entities.js';
 import { ensureAppRoleLogin, migrateToLatest } from './schema-migrator.js';
 import { QueryMetricsSubscriber } from './subscribers/query-metrics.subscriber.js';
 
@@ -29,6 +30,7 @@ export class DatabaseModule {
               statementTimeoutMs: 0,
               applicationName: 'inventory-enterprise:maintenance',
             }),
+            entities,
             name: MAINTENANCE_DATA_SOURCE,
             retryAttempts: 2,
             retryDelay: 1000,
@@ -53,6 +55,7 @@ export class DatabaseModule {
               statementTimeoutMs: env.DATABASE_STATEMENT_TIMEOUT_MS,
               applicationName: 'inventory-enterprise:app',
             }),
+            entities,
             retryAttempts: 2,
             retryDelay: 1000,
           }),

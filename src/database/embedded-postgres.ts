@@ -114,7 +114,7 @@ export class EmbeddedPostgres {
     }
     if (owned) await writeFile(join(dataDir, OWNER_FILE), `${process.pid}\n`);
 
-    await ensureDatabase(options.port, options.superuserPassword, options.database, dataDir);
+    await ensureDatabase(port, options.superuserPassword, options.database, dataDir);
     const url = `postgres://${SUPERUSER}:${encodeURIComponent(options.superuserPassword)}@127.0.0.1:${port}/${options.database}`;
     return new EmbeddedPostgres(url, dataDir, port, owned, binaries, runAs, options.log);
   }

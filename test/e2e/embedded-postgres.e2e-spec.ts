@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,6 +28,7 @@ describe('embedded PostgreSQL lifecycle', () => {
 
   beforeAll(async () => {
     root = await mkdtemp(join(tmpdir(), 'inventory-enterprise-embedded-'));
+    await chmod(root, 0o755); // as root the cluster runs as the postgres user, which must traverse it
     dataDir = join(root, 'postgres');
     port = await freePort();
   });

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
@@ -32,6 +32,8 @@ export async function startTestDatabaseServer(): Promise<void> {
   } else {
     // Under the system temp dir, which the postgres user can always reach (even when the checkout is 0700).
     clusterDir = await mkdtemp(join(tmpdir(), 'inventory-enterprise-test-'));
+    // mkdtemp makes it 0700; as root the cluster runs as the postgres user, which must traverse it.
+    await chmod(clusterDir, 0o755);
     embedded = await EmbeddedPostgres.start({
       dataDir: join(clusterDir, 'pg'),
       port: await freePort(),

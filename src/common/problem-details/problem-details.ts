@@ -5,7 +5,7 @@ export interface FieldError {
 }
 
 export interface ProblemDetails {
-  /** A stable slug clients can switch on, e.g. `validation-failed`, `insufficient-stock` (docs/errors.md). */
+  /** A stable slug clients can switch on, e.g. `validation-failed`, `insufficient-stock` (listed in README.md, "Errors"). */
   type: string;
   title: string;
   status: number;

@@ -1,3 +1,3 @@
-/** Metric names are part of the operations contract (API.md, ops/prometheus/alerts.yml): change with care. */
+/** Metric names are part of the operations contract (API.md, dashboards and alert rules): change with care. */
 export const HTTP_REQUEST_DURATION = 'http_request_duration_seconds';
 export const DB_QUERY_DURATION = 'db_query_duration_seconds';
