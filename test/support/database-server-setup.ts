@@ -30,9 +30,9 @@ export async function startTestDatabaseServer(): Promise<void> {
   if (process.env.DATABASE_URL) {
     adminUrl = databaseUrl(process.env.DATABASE_URL, 'postgres');
   } else {
-    // Under the system temp dir, which the postgres user can always reach (even when the checkout is 0700).
+    // Under the system temp dir, not the checkout (which may be 0700). mkdtemp makes the directory 0700 too,
+    // and as root the cluster runs as the postgres user, which must traverse it.
     clusterDir = await mkdtemp(join(tmpdir(), 'inventory-enterprise-test-'));
-    // mkdtemp makes it 0700; as root the cluster runs as the postgres user, which must traverse it.
     await chmod(clusterDir, 0o755);
     embedded = await EmbeddedPostgres.start({
       dataDir: join(clusterDir, 'pg'),
