@@ -1,4 +1,3 @@
-import { RequestMethod } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
@@ -7,18 +6,11 @@ import { ProblemDetailsFilter } from './common/problem-details/problem-details.f
 import { createValidationPipe } from './common/validation/validation.pipe.js';
 import { setupOpenApi } from './openapi.js';
 
-/** Paths outside the /api prefix: operations endpoints, which no tenant owns. */
-const UNPREFIXED = [
-  { path: 'health', method: RequestMethod.ALL },
-  { path: 'health/{*rest}', method: RequestMethod.ALL },
-  { path: 'metrics', method: RequestMethod.ALL },
-];
-
 /**
  * Everything about the HTTP application that is not a module: used by main.ts and by the e2e test factory,
- * so tests exercise exactly what production serves.
+ * so tests exercise exactly what production serves. Initialises the app (routes registered) on return.
  */
-export function configureApp(app: NestExpressApplication, env: Environment): void {
+export async function configureApp(app: NestExpressApplication, env: Environment): Promise<void> {
   app.useLogger(app.get(Logger));
   app.set('trust proxy', env.TRUST_PROXY);
   app.disable('x-powered-by');
@@ -44,8 +36,8 @@ export function configureApp(app: NestExpressApplication, env: Environment): voi
   }
   app.useBodyParser('json', { limit: env.BODY_LIMIT, type: ['application/json', 'application/*+json'] });
   app.useBodyParser('urlencoded', { limit: env.BODY_LIMIT, extended: false });
-  app.setGlobalPrefix('api', { exclude: UNPREFIXED });
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new ProblemDetailsFilter());
   setupOpenApi(app);
+  await app.init();
 }

@@ -12,9 +12,12 @@ import { openDatabaseServer } from './database/database-endpoints.js';
 async function main(): Promise<void> {
   const env = loadEnvironment();
   const logger = createRootLogger(env);
-  let database: Awaited<ReturnType<typeof openDatabaseServer>>;
+  // Installed before anything starts, so a Ctrl-C during start-up still stops the embedded PostgreSQL.
+  const service: RunningService = {};
+  installGracefulShutdown(service, logger, env.SHUTDOWN_TIMEOUT_MS);
+
   try {
-    database = await openDatabaseServer(env, (message) => logger.info(message));
+    service.database = await openDatabaseServer(env, (message) => logger.info(message));
   } catch (error) {
     logger.fatal((error as Error).message);
     process.exit(1);
@@ -23,14 +26,15 @@ async function main(): Promise<void> {
   let app: NestExpressApplication;
   try {
     app = await NestFactory.create<NestExpressApplication>(
-      AppModule.forRoot({ env, database: database.endpoints, logger }),
+      AppModule.forRoot({ env, database: service.database.endpoints, logger }),
       { bufferLogs: true, bodyParser: false, abortOnError: false },
     );
-    configureApp(app, env);
+    await configureApp(app, env);
     await app.listen(env.PORT, env.HOST);
+    service.app = app;
   } catch (error) {
     logger.fatal({ err: error }, `start-up failed: ${(error as Error).message}`);
-    await database.stop();
+    await service.database.stop();
     process.exit(1);
   }
 
@@ -41,19 +45,20 @@ async function main(): Promise<void> {
     { docs: `${base}/docs`, health: `${base}/health`, metrics: `${base}/metrics` },
     `Inventory Enterprise is listening on ${base} (API docs: ${base}/docs, health: ${base}/health)`,
   );
-  installGracefulShutdown(app, database.stop, logger, env.SHUTDOWN_TIMEOUT_MS);
+}
+
+/** What has been started so far; filled in as start-up proceeds. */
+interface RunningService {
+  database?: Awaited<ReturnType<typeof openDatabaseServer>>;
+  app?: NestExpressApplication;
 }
 
 /**
  * SIGTERM/SIGINT: stop accepting connections, let in-flight requests finish, stop schedulers and close the
- * pools (app.close), then stop the embedded PostgreSQL. SHUTDOWN_TIMEOUT_MS forces the exit.
+ * pools (app.close), then stop the embedded PostgreSQL. During start-up only what has started is stopped.
+ * SHUTDOWN_TIMEOUT_MS forces the exit.
  */
-function installGracefulShutdown(
-  app: NestExpressApplication,
-  stopDatabase: () => Promise<void>,
-  logger: Logger,
-  timeoutMs: number,
-): void {
+function installGracefulShutdown(service: RunningService, logger: Logger, timeoutMs: number): void {
   let shuttingDown = false;
   const shutdown = async (signal: NodeJS.Signals): Promise<void> => {
     // `npm start` (nest start) forwards the terminal's SIGINT, so one Ctrl-C arrives twice: a repeated
@@ -67,14 +72,16 @@ function installGracefulShutdown(
     }, timeoutMs);
     forceExit.unref();
     try {
-      await drainHttpServer(app.getHttpServer());
-      await app.close();
-      await stopDatabase();
+      if (service.app) {
+        await drainHttpServer(service.app.getHttpServer());
+        await service.app.close();
+      }
+      await service.database?.stop();
       logger.info('stopped cleanly');
       process.exit(0);
     } catch (error) {
       logger.error({ err: error }, 'error during shutdown');
-      await stopDatabase().catch(() => undefined);
+      await service.database?.stop().catch(() => undefined);
       process.exit(1);
     }
   };

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 /**
@@ -21,13 +21,18 @@ export class SecretStore {
     mkdirSync(dirname(this.directory), { recursive: true });
     mkdirSync(this.directory, { recursive: true, mode: 0o700 });
     const value = generate();
+    // Written in full under a private name, then linked into place: link() fails if another process got
+    // there first (then theirs wins), and nobody ever reads a half-written secret.
+    const temporary = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+    writeFileSync(temporary, `${value}\n`, { mode: 0o600 });
     try {
-      // 'wx' fails if another process created it in the meantime; then theirs wins.
-      writeFileSync(file, `${value}\n`, { mode: 0o600, flag: 'wx' });
+      linkSync(temporary, file);
       return value;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'EEXIST') return readFileSync(file, 'utf8').trim();
       throw error;
+    } finally {
+      rmSync(temporary, { force: true });
     }
   }
 }

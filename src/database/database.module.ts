@@ -37,14 +37,20 @@ export class DatabaseModule {
           }),
           dataSourceFactory: async (options?: DataSourceOptions) => {
             const owner = await new DataSource(options!).initialize();
-            if (env.MIGRATIONS_RUN) {
-              const applied = await migrateToLatest(owner);
-              logger.log(
-                applied.length > 0 ? `applied migrations: ${applied.join(', ')}` : 'schema is up to date',
-              );
+            try {
+              if (env.MIGRATIONS_RUN) {
+                const applied = await migrateToLatest(owner);
+                logger.log(
+                  applied.length > 0 ? `applied migrations: ${applied.join(', ')}` : 'schema is up to date',
+                );
+              }
+              await ensureAppRoleLogin(owner, endpoints);
+              return owner;
+            } catch (error) {
+              // @nestjs/typeorm retries with a new DataSource: don't leave this one's pool open behind it.
+              await owner.destroy().catch(() => undefined);
+              throw error;
             }
-            await ensureAppRoleLogin(owner, endpoints);
-            return owner;
           },
         }),
         TypeOrmModule.forRootAsync({

@@ -34,6 +34,16 @@ describe('errors are RFC 9457 problem+json', () => {
     });
   });
 
+  it.each(['/', '/favicon.ico', '/healthz'])(
+    'answers the unknown path %s outside /api with problem+json 404',
+    async (path) => {
+      const response = await t.http().get(path);
+      expect(response.status).toBe(404);
+      expect(response.headers['content-type']).toMatch(PROBLEM_JSON);
+      expect(response.body).toMatchObject({ type: 'route-not-found', status: 404, instance: path });
+    },
+  );
+
   it('rejects a body over BODY_LIMIT with 413 before any handler runs', async () => {
     const lines = Array.from({ length: 100 }, () => ({
       itemId: '00000000-0000-4000-8000-000000000000',

@@ -54,8 +54,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     logger: false,
     abortOnError: false,
   });
-  configureApp(app, env);
-  await app.init();
+  await configureApp(app, env);
   const server = app.getHttpServer();
   return {
     app,

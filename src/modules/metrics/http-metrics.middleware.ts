@@ -4,8 +4,16 @@ import type { NextFunction, Request, Response } from 'express';
 import type { Histogram } from 'prom-client';
 import { HTTP_REQUEST_DURATION } from './metric-names.js';
 
-/** The pattern this middleware is mounted on; Express reports it as the route of requests no handler matched. */
+/** The pattern this middleware is mounted on. */
 export const ALL_ROUTES = '*path';
+
+/**
+ * Requests no controller matched carry the route of a catch-all middleware or of Nest's not-found handler
+ * (`*path`, `{/*splat}`). Controllers never declare wildcards, so a wildcard in the template means unmatched.
+ */
+function isWildcard(template: string): boolean {
+  return template.includes('*');
+}
 
 /**
  * Times every HTTP request. The `route` label is the matched route template (`/api/items/:id`), never the
@@ -24,7 +32,7 @@ export class HttpMetricsMiddleware implements NestMiddleware {
       stopTimer({
         method: request.method,
         route:
-          typeof template === 'string' && !template.endsWith(ALL_ROUTES)
+          typeof template === 'string' && !isWildcard(template)
             ? `${request.baseUrl}${template}`
             : 'unmatched',
         status: String(response.statusCode),

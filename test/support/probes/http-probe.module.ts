@@ -40,7 +40,7 @@ class ProbeDocumentDto {
  * Test-only routes that exercise the cross-cutting HTTP behaviour (validation, error mapping) before the
  * feature modules exist. Mounted next to AppModule by createTestApp({ imports: [HttpProbeModule] }).
  */
-@Controller('probe')
+@Controller('api/probe')
 class HttpProbeController {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
