@@ -1,6 +1,9 @@
 import type { IncomingMessage } from 'node:http';
 import { type DynamicModule, Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
+import { ClsPluginTransactional } from '@nestjs-cls/transactional';
+import { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
+import { getDataSourceToken } from '@nestjs/typeorm';
 import { ClsModule } from 'nestjs-cls';
 import { LoggerModule } from 'nestjs-pino';
 import type { Logger as PinoLogger } from 'pino';
@@ -10,6 +13,13 @@ import { DatabaseModule } from './database/database.module.js';
 import type { DatabaseEndpoints } from './database/database-endpoints.js';
 import { HealthModule } from './modules/health/health.module.js';
 import { MetricsModule } from './modules/metrics/metrics.module.js';
+import { ApiKeysModule } from './modules/api-keys/api-keys.module.js';
+import { AuthModule } from './modules/auth/auth.module.js';
+import { RolesModule } from './modules/roles/roles.module.js';
+import { TenantBootstrap } from './modules/tenants/tenant-bootstrap.service.js';
+import { TenantsModule } from './modules/tenants/tenants.module.js';
+import { UsersModule } from './modules/users/users.module.js';
+import { TenancyModule } from './tenancy/tenancy.module.js';
 
 export interface AppModuleOptions {
   env: Environment;
@@ -63,11 +73,24 @@ export class AppModule {
             generateId: true,
             idGenerator: (request: IncomingMessage) => requestIdOf(request),
           },
+          plugins: [
+            new ClsPluginTransactional({
+              adapter: new TransactionalAdapterTypeOrm({ dataSourceToken: getDataSourceToken() }),
+            }),
+          ],
         }),
         MetricsModule,
         DatabaseModule.forRoot(env, database),
         HealthModule,
+        TenancyModule,
+        // AuthModule first among the features: its global guards must run before anything else's.
+        AuthModule,
+        TenantsModule,
+        UsersModule,
+        RolesModule,
+        ApiKeysModule,
       ],
+      providers: [TenantBootstrap],
     };
   }
 }

@@ -68,8 +68,24 @@ describe('parseEnvironment', () => {
         NODE_ENV: 'production',
         DATABASE_URL: 'postgres://u:p@db/x',
         DATABASE_APP_PASSWORD: 'a-long-enough-password',
+        JWT_SECRET: 'x'.repeat(32),
       }).NODE_ENV,
     ).toBe('production');
+  });
+
+  it('requires a JWT_SECRET of 32+ characters in production, and only there', () => {
+    const database = { DATABASE_URL: 'postgres://u:p@db/x', DATABASE_APP_PASSWORD: 'a-long-enough-password' };
+    expect(() => parseEnvironment({ NODE_ENV: 'production', ...database })).toThrow(/JWT_SECRET.*required/);
+    expect(() => parseEnvironment({ NODE_ENV: 'production', ...database, JWT_SECRET: 'short' })).toThrow(
+      /JWT_SECRET must be longer than or equal to 32 characters/,
+    );
+    expect(parseEnvironment({ NODE_ENV: 'development' }).JWT_SECRET).toBeUndefined();
+  });
+
+  it('accepts JWT_EXPIRY as seconds or with a unit, nothing else', () => {
+    expect(parseEnvironment({ JWT_EXPIRY: '3600' }).JWT_EXPIRY).toBe('3600');
+    expect(parseEnvironment({ JWT_EXPIRY: '7d' }).JWT_EXPIRY).toBe('7d');
+    expect(() => parseEnvironment({ JWT_EXPIRY: 'a day' })).toThrow(/JWT_EXPIRY/);
   });
 
   it('ignores unrelated variables', () => {

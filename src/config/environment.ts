@@ -1,6 +1,7 @@
 import { plainToInstance, Transform } from 'class-transformer';
 import {
   IsBoolean,
+  IsEmail,
   IsIn,
   IsInt,
   IsOptional,
@@ -33,6 +34,7 @@ function IntegerFromString(): PropertyDecorator {
 
 const POSTGRES_URL = /^postgres(ql)?:\/\/.+/;
 const BYTE_SIZE = /^\d+(b|kb|mb)?$/i;
+const DURATION = /^\d+[smhd]?$/;
 
 /**
  * Every environment variable the service reads, with its default. `.env.example` documents the same list;
@@ -111,6 +113,68 @@ export class Environment {
   @Min(1)
   @Max(65535)
   EMBEDDED_PG_PORT = 54329;
+
+  @IsOptional()
+  @IsString()
+  @MinLength(32)
+  JWT_SECRET?: string;
+
+  @Matches(DURATION, { message: 'JWT_EXPIRY must be a duration such as 3600, 30m, 24h or 7d' })
+  JWT_EXPIRY = '24h';
+
+  @IsString()
+  @MinLength(1)
+  JWT_ISSUER = 'inventory-enterprise';
+
+  @IsEmail({ require_tld: false })
+  BOOTSTRAP_ADMIN_EMAIL = 'admin@example.com';
+
+  @IsOptional()
+  @IsString()
+  @MinLength(12)
+  @MaxLength(200)
+  BOOTSTRAP_ADMIN_PASSWORD?: string;
+
+  @BooleanFromString()
+  @IsBoolean()
+  TENANT_SUBDOMAIN_ENABLED = false;
+
+  @IsOptional()
+  @Matches(/^[a-z0-9.-]+$/i, { message: 'TENANT_BASE_DOMAIN must be a host name such as example.com' })
+  TENANT_BASE_DOMAIN?: string;
+
+  @BooleanFromString()
+  @IsBoolean()
+  ALLOW_DEFAULT_TENANT = false;
+
+  @IntegerFromString()
+  @IsInt()
+  @Min(0)
+  TENANT_CACHE_TTL_MS = 5000;
+
+  @BooleanFromString()
+  @IsBoolean()
+  TENANT_REQUEST_METRICS_ENABLED = true;
+
+  @IntegerFromString()
+  @IsInt()
+  @Min(1)
+  THROTTLE_LIMIT = 1000;
+
+  @IntegerFromString()
+  @IsInt()
+  @Min(1000)
+  THROTTLE_TTL_MS = 60000;
+
+  @IntegerFromString()
+  @IsInt()
+  @Min(1)
+  LOGIN_THROTTLE_LIMIT = 10;
+
+  @IntegerFromString()
+  @IsInt()
+  @Min(1000)
+  LOGIN_THROTTLE_TTL_MS = 900000;
 }
 
 export class ConfigurationError extends Error {
@@ -141,6 +205,9 @@ export function parseEnvironment(raw: Record<string, string | undefined>): Envir
     problems.push(
       'DATABASE_APP_PASSWORD (or DATABASE_APP_URL) is required in production when DATABASE_URL is set',
     );
+  }
+  if (env.NODE_ENV === 'production' && !env.JWT_SECRET) {
+    problems.push('JWT_SECRET (32+ characters) is required in production');
   }
   if (problems.length > 0) {
     throw new ConfigurationError(`Invalid configuration: ${problems.join('; ')}`);

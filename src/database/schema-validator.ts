@@ -5,7 +5,7 @@ import { APP_ROLE } from './database-roles.js';
  * Tables without tenant_id, on purpose. Anything else without tenant_id is a failure: a new table that forgot
  * its tenant would otherwise be silently shared by every customer.
  */
-export const GLOBAL_TABLES = new Set(['migrations']);
+export const GLOBAL_TABLES = new Set(['migrations', 'tenants', 'permissions']);
 
 export interface SchemaCheck {
   subject: string;
@@ -44,8 +44,8 @@ const TENANT_PREDICATE = /current_setting\('app\.tenant_id'/;
 /**
  * Checks the invariants of DESIGN.md ("Database") against the live schema: every migration applied, and every
  * table with tenant_id has it NOT NULL, row-level security enabled and forced, a tenant policy, and primary
- * key, unique keys and foreign keys leading with tenant_id (foreign keys to tenant tables map tenant_id to
- * tenant_id, so no row can point into another tenant).
+ * key and unique keys leading with tenant_id, and foreign keys into tenant tables mapping tenant_id to tenant_id
+ * first, so no row can point into another tenant.
  */
 export async function validateSchema(owner: DataSource): Promise<SchemaCheck[]> {
   const checks: SchemaCheck[] = [];
@@ -167,13 +167,18 @@ export async function validateSchema(owner: DataSource): Promise<SchemaCheck[]> 
       );
     }
     for (const foreign of own.filter((c) => c.kind === 'f')) {
-      const leads = foreign.columns[0] === 'tenant_id';
       const intoTenantTable = foreign.referenced_table !== null && tenantTables.has(foreign.referenced_table);
-      const sameTenant = !intoTenantTable || foreign.referenced_columns?.[0] === 'tenant_id';
+      // A key into a global table (a Citus reference table, e.g. the permission catalog) needs no tenant_id;
+      // a key into another tenant table must lead with tenant_id and map it to tenant_id.
+      const ok =
+        !intoTenantTable ||
+        (foreign.columns[0] === 'tenant_id' && foreign.referenced_columns?.[0] === 'tenant_id');
       check(
         table.table,
-        `foreign key ${foreign.name} leads with tenant_id${intoTenantTable ? ' and stays in the tenant' : ''}`,
-        leads && sameTenant,
+        intoTenantTable
+          ? `foreign key ${foreign.name} leads with tenant_id and stays in the tenant`
+          : `foreign key ${foreign.name} points at a global table`,
+        ok,
         `(${foreign.columns.join(', ')}) -> ${foreign.referenced_table}(${foreign.referenced_columns?.join(', ')})`,
       );
     }

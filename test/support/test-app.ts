@@ -9,6 +9,14 @@ import { parseEnvironment, type Environment } from '../../src/config/environment
 import { databaseEndpoints, type DatabaseEndpoints } from '../../src/database/database-endpoints.js';
 import { TEST_APP_PASSWORD, createTestDatabase, type TestDatabase } from './test-database-server.js';
 
+export const TEST_JWT_SECRET = 'test-only-jwt-secret-0123456789abcdef';
+
+/** The platform administrator every test app bootstraps in the tenant `default`. */
+export const TEST_PLATFORM_ADMIN = {
+  email: 'platform-admin@example.com',
+  password: 'platform-admin-password',
+};
+
 export interface TestApp {
   app: NestExpressApplication;
   env: Environment;
@@ -40,6 +48,9 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     DATABASE_POOL_SIZE: '4',
     DATABASE_URL: database.url,
     DATABASE_APP_PASSWORD: TEST_APP_PASSWORD,
+    JWT_SECRET: TEST_JWT_SECRET,
+    BOOTSTRAP_ADMIN_EMAIL: TEST_PLATFORM_ADMIN.email,
+    BOOTSTRAP_ADMIN_PASSWORD: TEST_PLATFORM_ADMIN.password,
     ...options.env,
   });
   const endpoints = databaseEndpoints(env, env.DATABASE_URL!);

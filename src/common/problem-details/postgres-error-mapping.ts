@@ -2,6 +2,8 @@ import type { ProblemCore as MappedProblem } from './problem-details.js';
 
 interface PostgresErrorLike {
   code?: string;
+  detail?: string;
+  hint?: string;
   constraint?: string;
   table?: string;
   message?: string;
@@ -20,6 +22,14 @@ export function mapPostgresError(error: unknown): MappedProblem | undefined {
   if (pgError?.code) {
     const where = pgError.constraint ? ` (${pgError.constraint})` : '';
     switch (pgError.code) {
+      case 'IEL01':
+        // Raised by enforce_tenant_limit(): DETAIL is the limit's name, HINT its value.
+        return {
+          status: 409,
+          type: 'limit-exceeded',
+          title: 'Tenant limit reached',
+          detail: `The tenant's limit ${pgError.detail ?? ''} of ${pgError.hint ?? '?'} is reached`,
+        };
       case '23505':
         return {
           status: 409,

@@ -1,3 +1,4 @@
+import { Public } from '../../common/access/access.decorators.js';
 import { Controller, Get, Res, ServiceUnavailableException } from '@nestjs/common';
 import { ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { InjectDataSource } from '@nestjs/typeorm';
@@ -17,6 +18,7 @@ const CHECK_TIMEOUT_MS = 2000;
 
 /** Liveness and readiness in terminus format, outside /api and outside any tenant. */
 @ApiTags('operations')
+@Public()
 @Controller('health')
 export class HealthController {
   constructor(

@@ -1,3 +1,5 @@
 /** Metric names are part of the operations contract (API.md, dashboards and alert rules): change with care. */
 export const HTTP_REQUEST_DURATION = 'http_request_duration_seconds';
 export const DB_QUERY_DURATION = 'db_query_duration_seconds';
+export const TENANT_REQUESTS = 'tenant_requests_total';
+export const RBAC_DENIED = 'rbac_denied_total';

@@ -1,3 +1,4 @@
+import { Public } from '../../common/access/access.decorators.js';
 import { Controller, Get, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { PrometheusController } from '@willsoto/nestjs-prometheus';
@@ -5,6 +6,7 @@ import type { Response } from 'express';
 
 /** Prometheus scrape endpoint (text exposition format), outside /api and outside any tenant. */
 @ApiExcludeController()
+@Public()
 @Controller()
 export class MetricsController extends PrometheusController {
   @Get()

@@ -1,9 +1,9 @@
 import { Global, type MiddlewareConsumer, Module, type NestModule, type OnModuleInit } from '@nestjs/common';
-import { makeHistogramProvider, PrometheusModule } from '@willsoto/nestjs-prometheus';
+import { makeCounterProvider, makeHistogramProvider, PrometheusModule } from '@willsoto/nestjs-prometheus';
 import { register } from 'prom-client';
 import { ALL_ROUTES, HttpMetricsMiddleware } from './http-metrics.middleware.js';
 import { MetricsController } from './metrics.controller.js';
-import { DB_QUERY_DURATION, HTTP_REQUEST_DURATION } from './metric-names.js';
+import { DB_QUERY_DURATION, HTTP_REQUEST_DURATION, RBAC_DENIED, TENANT_REQUESTS } from './metric-names.js';
 
 const metricProviders = [
   makeHistogramProvider({
@@ -17,6 +17,16 @@ const metricProviders = [
     help: 'Database query duration in seconds, by connection pool, statement kind and outcome',
     labelNames: ['pool', 'operation', 'outcome'],
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5],
+  }),
+  makeCounterProvider({
+    name: TENANT_REQUESTS,
+    help: 'Authenticated API requests per tenant (TENANT_REQUEST_METRICS_ENABLED=false turns it off)',
+    labelNames: ['tenant_id'],
+  }),
+  makeCounterProvider({
+    name: RBAC_DENIED,
+    help: 'Requests refused for a missing permission, by permission, resource and action',
+    labelNames: ['permission', 'resource', 'action'],
   }),
 ];
 

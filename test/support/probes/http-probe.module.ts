@@ -1,3 +1,4 @@
+import { Public } from '../../../src/common/access/access.decorators.js';
 import { Body, Controller, Get, Module, Post } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { Type } from 'class-transformer';
@@ -40,6 +41,7 @@ class ProbeDocumentDto {
  * Test-only routes that exercise the cross-cutting HTTP behaviour (validation, error mapping) before the
  * feature modules exist. Mounted next to AppModule by createTestApp({ imports: [HttpProbeModule] }).
  */
+@Public()
 @Controller('api/probe')
 class HttpProbeController {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}

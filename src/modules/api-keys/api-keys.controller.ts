@@ -1,0 +1,35 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
+import { ApiNoContentResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { RequirePermissions } from '../../common/access/access.decorators.js';
+import { type Page, PageQueryDto } from '../../common/pagination/pagination.js';
+import { ApiKeysService } from './api-keys.service.js';
+import { ApiKeyView, CreateApiKeyDto, CreatedApiKeyView } from './dto/api-key.dto.js';
+
+@ApiTags('api-keys')
+@Controller('api/api-keys')
+export class ApiKeysController {
+  constructor(private readonly apiKeys: ApiKeysService) {}
+
+  @Get()
+  @RequirePermissions('apikeys:read')
+  @ApiOperation({ summary: 'List API keys (prefix only, never the key)' })
+  list(@Query() query: PageQueryDto): Promise<Page<ApiKeyView>> {
+    return this.apiKeys.list(query);
+  }
+
+  @Post()
+  @RequirePermissions('apikeys:write')
+  @ApiOperation({ summary: 'Create an API key bound to one role; the key is in this response only' })
+  create(@Body() body: CreateApiKeyDto): Promise<CreatedApiKeyView> {
+    return this.apiKeys.create(body);
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @RequirePermissions('apikeys:write')
+  @ApiOperation({ summary: 'Revoke an API key (its next request is a 401)' })
+  @ApiNoContentResponse()
+  async revoke(@Param('id', ParseUUIDPipe) id: string): Promise<void> {
+    await this.apiKeys.revoke(id);
+  }
+}

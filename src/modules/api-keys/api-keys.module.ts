@@ -1,0 +1,11 @@
+import { Module } from '@nestjs/common';
+import { RolesModule } from '../roles/roles.module.js';
+import { ApiKeysController } from './api-keys.controller.js';
+import { ApiKeysService } from './api-keys.service.js';
+
+@Module({
+  imports: [RolesModule],
+  controllers: [ApiKeysController],
+  providers: [ApiKeysService],
+})
+export class ApiKeysModule {}

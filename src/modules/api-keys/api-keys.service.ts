@@ -1,0 +1,89 @@
+import { Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { type Page, type PageQueryDto, decodeCursor, toPage } from '../../common/pagination/pagination.js';
+import { DomainException } from '../../common/problem-details/problem-details.js';
+import { TenantContext } from '../../tenancy/tenant-context.js';
+import { TenantTransactions } from '../../tenancy/tenant-transactions.js';
+import { RolesService } from '../roles/roles.service.js';
+import { ApiKeyEntity } from './api-key.entity.js';
+import { generateApiKey } from './api-key-format.js';
+import type { ApiKeyView, CreateApiKeyDto, CreatedApiKeyView } from './dto/api-key.dto.js';
+
+@Injectable()
+export class ApiKeysService {
+  constructor(
+    private readonly tx: TenantTransactions,
+    private readonly context: TenantContext,
+    private readonly roles: RolesService,
+  ) {}
+
+  list(query: PageQueryDto): Promise<Page<ApiKeyView>> {
+    const after = decodeCursor(query.cursor);
+    return this.tx.run(async () => {
+      const builder = this.tx.manager
+        .getRepository(ApiKeyEntity)
+        .createQueryBuilder('key')
+        .orderBy('key.createdAt', 'ASC')
+        .addOrderBy('key.id', 'ASC')
+        .limit(query.limit + 1);
+      if (after) builder.where('(key.createdAt, key.id) > (:createdAt, :id)', after);
+      return toPage(await builder.getMany(), query.limit, present);
+    });
+  }
+
+  create(input: CreateApiKeyDto): Promise<CreatedApiKeyView> {
+    if (input.expiresAt && Date.parse(input.expiresAt) <= Date.now()) {
+      throw new DomainException(
+        400,
+        'validation-failed',
+        'Invalid request',
+        'expiresAt must be in the future',
+        {
+          errors: [{ field: 'expiresAt', message: 'expiresAt must be in the future' }],
+        },
+      );
+    }
+    return this.tx.run(async () => {
+      await this.roles.assertExist([input.roleId]);
+      const { key, prefix, hash } = generateApiKey(this.context.tenantId);
+      const id = randomUUID();
+      await this.tx.manager.insert(ApiKeyEntity, {
+        id,
+        name: input.name.trim(),
+        roleId: input.roleId,
+        prefix,
+        keyHash: hash,
+        createdBy: this.context.userId ?? null,
+        expiresAt: input.expiresAt ? new Date(input.expiresAt) : null,
+      });
+      const created = await this.tx.manager.getRepository(ApiKeyEntity).findOneByOrFail({ id });
+      return { ...present(created), key };
+    });
+  }
+
+  /** Revocation is immediate: the next request with the key is a 401. Idempotent. */
+  revoke(id: string): Promise<void> {
+    return this.tx.run(async () => {
+      const result = await this.tx.manager
+        .createQueryBuilder()
+        .update(ApiKeyEntity)
+        .set({ revokedAt: () => 'coalesce(revoked_at, now())' })
+        .where('id = :id', { id })
+        .execute();
+      if (result.affected === 0) throw new DomainException(404, 'not-found', 'Not found', `No API key ${id}`);
+    });
+  }
+}
+
+function present(key: ApiKeyEntity): ApiKeyView {
+  return {
+    id: key.id,
+    name: key.name,
+    roleId: key.roleId,
+    prefix: key.prefix,
+    expiresAt: key.expiresAt?.toISOString() ?? null,
+    lastUsedAt: key.lastUsedAt?.toISOString() ?? null,
+    revokedAt: key.revokedAt?.toISOString() ?? null,
+    createdAt: key.createdAt.toISOString(),
+  };
+}

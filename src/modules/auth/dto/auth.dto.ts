@@ -1,0 +1,33 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsEmail, IsString, MaxLength, MinLength } from 'class-validator';
+import { RoleView } from '../../roles/dto/role.dto.js';
+import { TenantView } from '../../tenants/dto/tenant.dto.js';
+import { UserView } from '../../users/dto/user.dto.js';
+
+export class LoginDto {
+  @ApiProperty({ example: 'admin@example.com' })
+  @IsEmail()
+  @MaxLength(254)
+  email!: string;
+
+  @ApiProperty()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(200)
+  password!: string;
+}
+
+export class LoginResponse {
+  @ApiProperty() accessToken!: string;
+  @ApiProperty({ example: 'Bearer' }) tokenType!: 'Bearer';
+  @ApiProperty({ description: 'Seconds until the token expires' }) expiresIn!: number;
+  @ApiProperty({ type: UserView }) user!: UserView;
+}
+
+export class MeResponse {
+  @ApiPropertyOptional({ type: UserView, nullable: true }) user!: UserView | null;
+  @ApiPropertyOptional({ nullable: true, type: String, format: 'uuid' }) apiKeyId!: string | null;
+  @ApiProperty({ type: TenantView }) tenant!: TenantView;
+  @ApiProperty({ type: [RoleView] }) roles!: RoleView[];
+  @ApiProperty({ type: [String] }) permissions!: string[];
+}

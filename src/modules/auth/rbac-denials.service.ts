@@ -1,0 +1,50 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { InjectMetric } from '@willsoto/nestjs-prometheus';
+import type { Counter } from 'prom-client';
+import { RBAC_DENIED } from '../metrics/metric-names.js';
+import { TenantContext } from '../../tenancy/tenant-context.js';
+import { TenantTransactions } from '../../tenancy/tenant-transactions.js';
+
+export interface Denial {
+  method: string;
+  route: string;
+  permission: string;
+  ip: string | undefined;
+}
+
+/** Every permission denial: a row in rbac_audit_log (in the denied tenant), a metric and a log line. */
+@Injectable()
+export class RbacDenials {
+  private readonly logger = new Logger('RBAC');
+
+  constructor(
+    private readonly tx: TenantTransactions,
+    private readonly context: TenantContext,
+    @InjectMetric(RBAC_DENIED) private readonly denied: Counter<'permission' | 'resource' | 'action'>,
+  ) {}
+
+  async record(denial: Denial): Promise<void> {
+    const [resource = denial.permission, action = ''] = denial.permission.split(':');
+    this.denied.inc({ permission: denial.permission, resource, action });
+    this.logger.warn(
+      `denied ${denial.method} ${denial.route}: missing ${denial.permission} (tenant ${this.context.tenantId}, ` +
+        `${this.context.userId ? `user ${this.context.userId}` : `api key ${this.context.apiKeyId}`})`,
+    );
+    await this.tx.run(() =>
+      this.tx.manager.query(
+        `insert into rbac_audit_log (tenant_id, user_id, api_key_id, method, route, permission, ip, request_id)
+         values ($1, $2, $3, $4, $5, $6, $7, $8)`,
+        [
+          this.context.tenantId,
+          this.context.userId ?? null,
+          this.context.apiKeyId ?? null,
+          denial.method,
+          denial.route,
+          denial.permission,
+          denial.ip ?? null,
+          this.context.requestId ?? null,
+        ],
+      ),
+    );
+  }
+}

@@ -1,0 +1,50 @@
+import { Injectable } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource } from 'typeorm';
+import type { Environment } from '../../config/environment.js';
+import { TenantEntity } from './tenant.entity.js';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export const DEFAULT_TENANT_SLUG = 'default';
+
+/**
+ * Looks tenants up by id or slug for request resolution, with a short in-process cache (TENANT_CACHE_TTL_MS):
+ * resolution runs on every request, tenants change rarely. Changes made through this process invalidate at
+ * once; other replicas see them within the TTL.
+ */
+@Injectable()
+export class TenantDirectory {
+  private readonly ttlMs: number;
+  private readonly cache = new Map<string, { tenant: TenantEntity | null; expiresAt: number }>();
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    config: ConfigService<Environment, true>,
+  ) {
+    this.ttlMs = config.get('TENANT_CACHE_TTL_MS', { infer: true });
+  }
+
+  /** By id (a UUID) or slug; null when there is no such tenant. */
+  async find(reference: string): Promise<TenantEntity | null> {
+    const key = reference.toLowerCase();
+    const cached = this.cache.get(key);
+    if (cached && cached.expiresAt > Date.now()) return cached.tenant;
+    const repository = this.dataSource.getRepository(TenantEntity);
+    const tenant = UUID.test(key)
+      ? await repository.findOneBy({ id: key })
+      : await repository.findOneBy({ slug: key });
+    if (this.ttlMs > 0) {
+      if (this.cache.size > 10_000) this.cache.clear();
+      this.cache.set(key, { tenant, expiresAt: Date.now() + this.ttlMs });
+    }
+    return tenant;
+  }
+
+  /** Drops a tenant from the cache (after a change), under both its id and its slug. */
+  invalidate(tenant: Pick<TenantEntity, 'id' | 'slug'>): void {
+    this.cache.delete(tenant.id);
+    this.cache.delete(tenant.slug);
+  }
+}

@@ -1,0 +1,65 @@
+import { Body, Controller, Get, Param, ParseUUIDPipe, Patch, Post, Query } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { PlatformAdmin, RequirePermissions } from '../../common/access/access.decorators.js';
+import { type Page, PageQueryDto } from '../../common/pagination/pagination.js';
+import { TenantContext } from '../../tenancy/tenant-context.js';
+import type { UserView } from '../users/dto/user.dto.js';
+import { AssignTenantRoleDto, CreateTenantDto, TenantView, UpdateTenantDto } from './dto/tenant.dto.js';
+import { TenantsService } from './tenants.service.js';
+
+/** Platform administration: tenants are managed by platform administrators only. */
+@ApiTags('platform')
+@Controller('api/tenants')
+export class TenantsController {
+  constructor(private readonly tenants: TenantsService) {}
+
+  @Post()
+  @PlatformAdmin()
+  @ApiOperation({ summary: 'Create a tenant with its default roles and, if given, its first Admin user' })
+  create(@Body() body: CreateTenantDto): Promise<TenantView> {
+    return this.tenants.create(body);
+  }
+
+  @Get()
+  @PlatformAdmin()
+  list(@Query() query: PageQueryDto): Promise<Page<TenantView>> {
+    return this.tenants.list(query);
+  }
+
+  @Get(':id')
+  @PlatformAdmin()
+  get(@Param('id', ParseUUIDPipe) id: string): Promise<TenantView> {
+    return this.tenants.get(id);
+  }
+
+  @Patch(':id')
+  @PlatformAdmin()
+  @ApiOperation({ summary: 'Rename, suspend or reactivate a tenant, or replace its settings' })
+  update(@Param('id', ParseUUIDPipe) id: string, @Body() body: UpdateTenantDto): Promise<TenantView> {
+    return this.tenants.update(id, body);
+  }
+
+  @Post(':id/users')
+  @PlatformAdmin()
+  @ApiOperation({ summary: 'Give a user of that tenant a role of that tenant' })
+  assign(@Param('id', ParseUUIDPipe) id: string, @Body() body: AssignTenantRoleDto): Promise<UserView> {
+    return this.tenants.assignRole(id, body.userId, body.roleId);
+  }
+}
+
+/** The caller's own tenant. */
+@ApiTags('tenant')
+@Controller('api/tenant')
+export class OwnTenantController {
+  constructor(
+    private readonly tenants: TenantsService,
+    private readonly context: TenantContext,
+  ) {}
+
+  @Get()
+  @RequirePermissions('tenant:read')
+  @ApiOperation({ summary: "The caller's tenant: name, slug, status, settings and limits" })
+  get(): Promise<TenantView> {
+    return this.tenants.get(this.context.tenantId);
+  }
+}

@@ -1,0 +1,167 @@
+import { Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { instanceToPlain } from 'class-transformer';
+import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity.js';
+import { type Page, type PageQueryDto, decodeCursor, toPage } from '../../common/pagination/pagination.js';
+import { DomainException } from '../../common/problem-details/problem-details.js';
+import { TenantContext } from '../../tenancy/tenant-context.js';
+import { TenantTransactions } from '../../tenancy/tenant-transactions.js';
+import { RolesService } from '../roles/roles.service.js';
+import type { UserView } from '../users/dto/user.dto.js';
+import { UsersService } from '../users/users.service.js';
+import type { CreateTenantDto, TenantView, UpdateTenantDto } from './dto/tenant.dto.js';
+import { TenantDirectory } from './tenant-directory.service.js';
+import { TenantEntity, type TenantSettings } from './tenant.entity.js';
+
+export class TenantNotFoundException extends DomainException {
+  constructor(reference: string) {
+    super(404, 'tenant-not-found', 'Tenant not found', `No tenant ${reference}`);
+  }
+}
+
+export interface NewTenant {
+  name: string;
+  slug: string;
+  settings?: TenantSettings;
+  admin?: { email: string; password: string; name?: string; platformAdmin?: boolean };
+}
+
+/** Platform administration of tenants (global table), and acting inside a given tenant for it. */
+@Injectable()
+export class TenantsService {
+  constructor(
+    private readonly tx: TenantTransactions,
+    private readonly context: TenantContext,
+    private readonly directory: TenantDirectory,
+    private readonly roles: RolesService,
+    private readonly users: UsersService,
+  ) {}
+
+  /**
+   * Creates the tenant, its five default roles and, if given, its first Admin user, in one transaction: a
+   * failure anywhere (duplicate slug, bad admin e-mail) leaves nothing behind.
+   */
+  async create(input: CreateTenantDto | NewTenant): Promise<TenantView & { adminUserId?: string }> {
+    const id = randomUUID();
+    const settings = toSettings(input.settings);
+    // A fresh context for the new tenant: its rows are stamped with its id, and its transaction is its own.
+    return this.context.runAs(
+      id,
+      () =>
+        this.tx.run(async () => {
+          await this.tx.manager.insert(TenantEntity, {
+            id,
+            name: input.name.trim(),
+            slug: input.slug,
+            status: 'active',
+            settings,
+          });
+          const roleIds = await this.roles.createDefaultRoles();
+          let admin: UserView | undefined;
+          if (input.admin) {
+            admin = await this.users.create({
+              email: input.admin.email,
+              password: input.admin.password,
+              name: input.admin.name ?? null,
+              roleIds: [roleIds.get('Admin')!],
+              platformAdmin: 'platformAdmin' in input.admin ? Boolean(input.admin.platformAdmin) : false,
+            });
+          }
+          const tenant = await this.tx.manager.getRepository(TenantEntity).findOneByOrFail({ id });
+          this.directory.invalidate(tenant);
+          return { ...present(tenant), ...(admin && { adminUserId: admin.id }) };
+        }),
+      this.actingPrincipal(),
+    );
+  }
+
+  list(query: PageQueryDto): Promise<Page<TenantView>> {
+    const after = decodeCursor(query.cursor);
+    return this.tx.runGlobal(async () => {
+      const builder = this.tx.manager
+        .getRepository(TenantEntity)
+        .createQueryBuilder('tenant')
+        .orderBy('tenant.createdAt', 'ASC')
+        .addOrderBy('tenant.id', 'ASC')
+        .limit(query.limit + 1);
+      if (after) builder.where('(tenant.createdAt, tenant.id) > (:createdAt, :id)', after);
+      return toPage(await builder.getMany(), query.limit, present);
+    });
+  }
+
+  async get(reference: string): Promise<TenantView> {
+    return present(await this.findFresh(reference));
+  }
+
+  /** Suspension applies to the tenant's next request in this process, within TENANT_CACHE_TTL_MS elsewhere. */
+  update(id: string, input: UpdateTenantDto): Promise<TenantView> {
+    return this.tx.runGlobal(async () => {
+      const tenant = await this.tx.manager
+        .getRepository(TenantEntity)
+        .findOne({ where: { id }, lock: { mode: 'pessimistic_write' } });
+      if (!tenant) throw new TenantNotFoundException(id);
+      await this.tx.manager.update(
+        TenantEntity,
+        { id },
+        {
+          ...(input.name !== undefined && { name: input.name.trim() }),
+          ...(input.status !== undefined && { status: input.status }),
+          ...(input.settings !== undefined && { settings: toSettings(input.settings) }),
+          updatedAt: () => 'now()',
+        },
+      );
+      const updated = await this.tx.manager.getRepository(TenantEntity).findOneByOrFail({ id });
+      this.directory.invalidate(updated);
+      return present(updated);
+    });
+  }
+
+  /** Gives a user of tenant `tenantId` a role of that tenant (POST /api/tenants/:id/users). */
+  async assignRole(tenantId: string, userId: string, roleId: string): Promise<UserView> {
+    const tenant = await this.findFresh(tenantId);
+    return this.context.runAs(tenant.id, () => this.users.assignRole(userId, roleId), this.actingPrincipal());
+  }
+
+  /** Runs `fn` inside the tenant named by id or slug (CLI commands). */
+  async runIn<T>(reference: string, fn: () => Promise<T>): Promise<T> {
+    const tenant = await this.findFresh(reference);
+    return this.context.runAs(tenant.id, fn, this.actingPrincipal());
+  }
+
+  private async findFresh(reference: string): Promise<TenantEntity> {
+    const tenant = await this.directory.find(reference);
+    if (!tenant) throw new TenantNotFoundException(reference);
+    const fresh = await this.tx.runGlobal(() =>
+      this.tx.manager.getRepository(TenantEntity).findOneBy({ id: tenant.id }),
+    );
+    if (!fresh) throw new TenantNotFoundException(reference);
+    return fresh;
+  }
+
+  private actingPrincipal() {
+    try {
+      return this.context.principal;
+    } catch {
+      return { kind: 'system' as const, name: 'system' };
+    }
+  }
+}
+
+/** Validated DTO (or CLI input) to the stored shape, without undefined members. */
+function toSettings(settings: object | undefined): QueryDeepPartialEntity<TenantSettings> {
+  // jsonb: TypeORM's deep-partial typing cannot express Record<string, unknown> (branding), hence the cast.
+  const plain = settings ? (instanceToPlain(settings, { exposeUnsetFields: false }) as TenantSettings) : {};
+  return plain;
+}
+
+export function present(tenant: TenantEntity): TenantView {
+  return {
+    id: tenant.id,
+    name: tenant.name,
+    slug: tenant.slug,
+    status: tenant.status,
+    settings: tenant.settings,
+    createdAt: tenant.createdAt.toISOString(),
+    updatedAt: tenant.updatedAt.toISOString(),
+  };
+}

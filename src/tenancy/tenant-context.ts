@@ -1,0 +1,109 @@
+import { Injectable } from '@nestjs/common';
+import { ClsService, ClsServiceManager } from 'nestjs-cls';
+
+/** Who is acting: a user, an API key, or the system itself (jobs, CLI commands). */
+export type Principal =
+  | { kind: 'user'; userId: string; platformAdmin: boolean }
+  | { kind: 'api-key'; apiKeyId: string }
+  | { kind: 'system'; name: string }
+  /** Not authenticated yet: a public route that runs in a tenant (login). */
+  | { kind: 'anonymous' };
+
+/** Thrown when tenant-bound code runs without a tenant: a programming error, never a client's fault. */
+export class TenantContextMissingError extends Error {
+  override readonly name = 'TenantContextMissingError';
+  constructor() {
+    super('No tenant in context: tenant-bound code ran outside a request or tenantContext.runAs()');
+  }
+}
+
+interface TenantState {
+  tenantId: string;
+  principal: Principal;
+  permissions: ReadonlySet<string>;
+}
+
+const STATE = Symbol('tenant-context');
+
+/**
+ * The tenant (and principal) of the current request or job, kept in the nestjs-cls context (one per request,
+ * one per runAs), so this singleton can be injected anywhere and nothing has to become request-scoped.
+ * Fail closed: reading `tenantId` before a tenant was entered throws.
+ *
+ * Not a nestjs-cls proxy provider (as DESIGN.md first planned): a strict proxy refuses every property access
+ * outside a resolved context, including `runAs`, which jobs call from outside any context (ADR 0008).
+ */
+@Injectable()
+export class TenantContext {
+  constructor(private readonly cls: ClsService) {}
+
+  private get state(): TenantState | undefined {
+    return this.cls.isActive() ? this.cls.get<TenantState | undefined>(STATE) : undefined;
+  }
+
+  get tenantId(): string {
+    const state = this.state;
+    if (!state) throw new TenantContextMissingError();
+    return state.tenantId;
+  }
+
+  /** The tenant, or undefined when none was entered (e.g. on a public route). */
+  get tenantIdOrUndefined(): string | undefined {
+    return this.state?.tenantId;
+  }
+
+  get principal(): Principal {
+    const state = this.state;
+    if (!state) throw new TenantContextMissingError();
+    return state.principal;
+  }
+
+  get userId(): string | undefined {
+    const principal = this.state?.principal;
+    return principal?.kind === 'user' ? principal.userId : undefined;
+  }
+
+  get apiKeyId(): string | undefined {
+    const principal = this.state?.principal;
+    return principal?.kind === 'api-key' ? principal.apiKeyId : undefined;
+  }
+
+  get permissions(): ReadonlySet<string> {
+    return this.state?.permissions ?? new Set();
+  }
+
+  get requestId(): string | undefined {
+    return this.cls.isActive() ? this.cls.getId() : undefined;
+  }
+
+  /** Binds the current request to a tenant once; a second, different tenant is a programming error. */
+  enter(tenantId: string, principal: Principal, permissions: Iterable<string> = []): void {
+    if (!this.cls.isActive()) throw new Error('TenantContext.enter() outside a request context');
+    const current = this.state;
+    if (current && current.tenantId !== tenantId) {
+      throw new Error(`tenant context already bound to ${current.tenantId}, refusing ${tenantId}`);
+    }
+    this.cls.set(STATE, { tenantId, principal, permissions: new Set(permissions) } satisfies TenantState);
+  }
+
+  /**
+   * Runs `fn` as `principal` inside `tenantId`, in a fresh CLS context: the caller's tenant, principal and
+   * open transaction are not visible inside, and nothing set inside leaks out. For jobs and CLI commands.
+   */
+  runAs<T>(
+    tenantId: string,
+    fn: () => Promise<T>,
+    principal: Principal = { kind: 'system', name: 'system' },
+  ): Promise<T> {
+    return this.cls.run({ ifNested: 'override' }, () => {
+      this.cls.set(STATE, { tenantId, principal, permissions: new Set<string>() } satisfies TenantState);
+      return fn();
+    });
+  }
+}
+
+/** The current context's tenant for code outside DI (entity listeners); undefined outside any context. */
+export function currentTenantId(): string | undefined {
+  const cls = ClsServiceManager.getClsService();
+  return cls.isActive() ? cls.get<TenantState | undefined>(STATE)?.tenantId : undefined;
+}

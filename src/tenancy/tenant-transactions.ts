@@ -1,0 +1,60 @@
+import { Injectable } from '@nestjs/common';
+import { TransactionHost } from '@nestjs-cls/transactional';
+import type { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
+import { ClsService } from 'nestjs-cls';
+import type { EntityManager } from 'typeorm';
+import { TenantContext } from './tenant-context.js';
+
+const TRANSACTION_TENANT = Symbol('transaction-tenant');
+
+/**
+ * Every statement of the request path runs in a transaction whose first statement is
+ * `set_config('app.tenant_id', $1, true)`: transaction-local, so a pooled connection never carries a tenant
+ * into the next use. Services read `manager` (the open transaction's EntityManager, via
+ * @nestjs-cls/transactional) and never pass a tenant id around. Outside such a transaction `manager` is the
+ * plain app pool, where row-level security shows no tenant rows at all (fail closed).
+ */
+@Injectable()
+export class TenantTransactions {
+  constructor(
+    private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>,
+    private readonly context: TenantContext,
+    private readonly cls: ClsService,
+  ) {}
+
+  get manager(): EntityManager {
+    return this.txHost.tx;
+  }
+
+  /** Runs `fn` in a transaction of the context's tenant, or joins the one already open for it. */
+  run<T>(fn: () => Promise<T>): Promise<T> {
+    return this.runFor(this.context.tenantId, fn);
+  }
+
+  /**
+   * Runs `fn` in a transaction of `tenantId` (platform operations that act on a tenant other than their own,
+   * e.g. creating one). Joining an open transaction of another tenant is refused: that would mix tenants.
+   */
+  runFor<T>(tenantId: string, fn: () => Promise<T>): Promise<T> {
+    if (this.txHost.isTransactionActive()) {
+      const bound = this.cls.get<string | undefined>(TRANSACTION_TENANT);
+      if (bound !== tenantId) {
+        throw new Error(
+          `a transaction for tenant ${bound ?? '(none)'} is open; refusing to run ${tenantId} in it`,
+        );
+      }
+      return fn();
+    }
+    return this.txHost.withTransaction(async () => {
+      await this.txHost.tx.query(`select set_config('app.tenant_id', $1, true)`, [tenantId]);
+      this.cls.set(TRANSACTION_TENANT, tenantId);
+      return fn();
+    });
+  }
+
+  /** A transaction with no tenant: only global tables (tenants, permissions) are visible in it. */
+  runGlobal<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.txHost.isTransactionActive()) return fn();
+    return this.txHost.withTransaction(fn);
+  }
+}
