@@ -200,6 +200,10 @@ export class CreateTenancyAndAccess1764200000000 implements MigrationInterface {
         LANGUAGE plpgsql VOLATILE SECURITY INVOKER AS $$
       #variable_conflict use_column
       BEGIN
+        -- Meant to run as a statement of its own; inside a transaction of another tenant it would switch it.
+        IF coalesce(current_setting('app.tenant_id', true), '') NOT IN ('', p_tenant::text) THEN
+          RAISE EXCEPTION 'a transaction of another tenant is open';
+        END IF;
         PERFORM set_config('app.tenant_id', p_tenant::text, true);
         RETURN QUERY
           SELECT u.status, u.platform_admin,
@@ -218,6 +222,10 @@ export class CreateTenancyAndAccess1764200000000 implements MigrationInterface {
         LANGUAGE plpgsql VOLATILE SECURITY INVOKER AS $$
       #variable_conflict use_column
       BEGIN
+        -- Meant to run as a statement of its own; inside a transaction of another tenant it would switch it.
+        IF coalesce(current_setting('app.tenant_id', true), '') NOT IN ('', p_tenant::text) THEN
+          RAISE EXCEPTION 'a transaction of another tenant is open';
+        END IF;
         PERFORM set_config('app.tenant_id', p_tenant::text, true);
         -- last_used_at is a hint for operators: written at most once a minute per key, not on every request.
         UPDATE api_keys k SET last_used_at = now()

@@ -1,12 +1,26 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
+import { ClsPluginTransactional } from '@nestjs-cls/transactional';
+import { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
+import { getDataSourceToken } from '@nestjs/typeorm';
+import { ClsModule } from 'nestjs-cls';
 import type { Environment } from '../config/environment.js';
 import { DatabaseModule } from '../database/database.module.js';
 import type { DatabaseEndpoints } from '../database/database-endpoints.js';
 import { MetricsModule } from '../modules/metrics/metrics.module.js';
+import { RolesModule } from '../modules/roles/roles.module.js';
+import { TenantsModule } from '../modules/tenants/tenants.module.js';
+import { UsersModule } from '../modules/users/users.module.js';
+import { TenancyModule } from '../tenancy/tenancy.module.js';
+import { OrgCreateCommand } from './commands/org-create.command.js';
+import { OrgListCommand } from './commands/org-list.command.js';
+import { UsersAssignCommand } from './commands/users-assign.command.js';
 import { ValidateMigrationCommand } from './commands/validate-migration.command.js';
 
-/** The command-line application: the same modules as the service, without HTTP. */
+/**
+ * The command-line application: the same modules as the service, without HTTP. Tenant-bound commands run
+ * through TenantContext.runAs on the app-role pool, so row-level security applies to them as to requests.
+ */
 @Module({})
 export class CliModule {
   static forRoot(env: Environment, database: DatabaseEndpoints): DynamicModule {
@@ -20,10 +34,22 @@ export class CliModule {
           skipProcessEnv: true,
           load: [() => ({ ...env })],
         }),
+        ClsModule.forRoot({
+          global: true,
+          plugins: [
+            new ClsPluginTransactional({
+              adapter: new TransactionalAdapterTypeOrm({ dataSourceToken: getDataSourceToken() }),
+            }),
+          ],
+        }),
         MetricsModule,
         DatabaseModule.forRoot(env, database),
+        TenancyModule,
+        TenantsModule,
+        UsersModule,
+        RolesModule,
       ],
-      providers: [ValidateMigrationCommand],
+      providers: [ValidateMigrationCommand, OrgCreateCommand, OrgListCommand, UsersAssignCommand],
     };
   }
 }

@@ -38,6 +38,8 @@ export interface TestDatabase {
   name: string;
   /** Owner-role URL of the new database. */
   url: string;
+  /** One statement as the owner (sees every tenant): ground truth for assertions. */
+  query<Row extends object>(sql: string, params?: unknown[]): Promise<Row[]>;
   drop(): Promise<void>;
 }
 
@@ -51,9 +53,12 @@ export async function createTestDatabase(): Promise<TestDatabase> {
       `create database ${client.escapeIdentifier(name)} template ${client.escapeIdentifier(templateDatabase)}`,
     ),
   );
+  const url = databaseUrl(adminUrl, name);
   return {
     name,
-    url: databaseUrl(adminUrl, name),
+    url,
+    query: <Row extends object>(sql: string, params?: unknown[]) =>
+      withAdminClient(url, async (client) => (await client.query<Row>(sql, params)).rows),
     drop: () =>
       withAdminClient(adminUrl, (client) =>
         client.query(`drop database if exists ${client.escapeIdentifier(name)} with (force)`),

@@ -1,6 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import type { ObjectLiteral, SelectQueryBuilder } from 'typeorm';
 import { DomainException } from '../problem-details/problem-details.js';
 
 export const DEFAULT_PAGE_SIZE = 50;
@@ -74,4 +75,24 @@ export function toPage<Row extends { createdAt: Date; id: string }, T>(
     data: shown.map(present),
     nextCursor: more && last ? encodeCursor({ createdAt: last.createdAt.toISOString(), id: last.id }) : null,
   };
+}
+
+/**
+ * Orders by (created_at, id), starts after the cursor and fetches `limit + 1` rows (toPage's "more" probe).
+ * created_at has microseconds but a cursor holds a JavaScript date (milliseconds), so both sides compare at
+ * millisecond precision; otherwise the last row of a page would come back as the first of the next.
+ */
+export function keysetPage<T extends ObjectLiteral>(
+  builder: SelectQueryBuilder<T>,
+  query: PageQueryDto,
+): SelectQueryBuilder<T> {
+  const after = decodeCursor(query.cursor);
+  const alias = builder.escape(builder.alias);
+  const createdAt = `date_trunc('milliseconds', ${alias}.created_at)`;
+  builder
+    .orderBy(createdAt, 'ASC')
+    .addOrderBy(`${alias}.id`, 'ASC')
+    .limit(query.limit + 1);
+  if (after) builder.andWhere(`(${createdAt}, ${alias}.id) > (:createdAt, :id)`, after);
+  return builder;
 }

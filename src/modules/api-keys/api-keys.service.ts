@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { type Page, type PageQueryDto, decodeCursor, toPage } from '../../common/pagination/pagination.js';
+import { type Page, type PageQueryDto, keysetPage, toPage } from '../../common/pagination/pagination.js';
 import { DomainException } from '../../common/problem-details/problem-details.js';
 import { TenantContext } from '../../tenancy/tenant-context.js';
 import { TenantTransactions } from '../../tenancy/tenant-transactions.js';
@@ -18,15 +18,11 @@ export class ApiKeysService {
   ) {}
 
   list(query: PageQueryDto): Promise<Page<ApiKeyView>> {
-    const after = decodeCursor(query.cursor);
     return this.tx.run(async () => {
-      const builder = this.tx.manager
-        .getRepository(ApiKeyEntity)
-        .createQueryBuilder('key')
-        .orderBy('key.createdAt', 'ASC')
-        .addOrderBy('key.id', 'ASC')
-        .limit(query.limit + 1);
-      if (after) builder.where('(key.createdAt, key.id) > (:createdAt, :id)', after);
+      const builder = keysetPage(
+        this.tx.manager.getRepository(ApiKeyEntity).createQueryBuilder('key'),
+        query,
+      );
       return toPage(await builder.getMany(), query.limit, present);
     });
   }

@@ -19,6 +19,8 @@ import { RbacDenials } from './rbac-denials.service.js';
 /** Tenant and principal key of an authenticated request, for the throttler. */
 export interface AuthenticatedRequest extends Request {
   principalKey?: string;
+  /** The resolved tenant of a public-in-tenant request (login), for the login throttler. */
+  tenantId?: string;
 }
 
 type Credential =
@@ -77,6 +79,7 @@ export class AccessGuard implements CanActivate {
       }
       assertActive(tenant);
       this.context.enter(tenant.id, { kind: 'anonymous' });
+      request.tenantId = tenant.id;
       return true;
     }
 

@@ -75,13 +75,13 @@ function isLogin(context: ExecutionContext): boolean {
             limit: config.get('LOGIN_THROTTLE_LIMIT', { infer: true }),
             skipIf: (context) => !isLogin(context),
             getTracker: (request) => {
-              const { ip } = request as Request;
+              const { ip, tenantId } = request as AuthenticatedRequest;
               const body: unknown = (request as Request).body;
               const email =
                 typeof body === 'object' && body !== null && 'email' in body && typeof body.email === 'string'
                   ? body.email.trim().toLowerCase()
                   : '';
-              return `${ip ?? 'unknown'}:${email}`;
+              return `${tenantId ?? '-'}:${ip ?? 'unknown'}:${email}`;
             },
           },
         ],

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { type Page, type PageQueryDto, decodeCursor, toPage } from '../../common/pagination/pagination.js';
+import { type Page, type PageQueryDto, keysetPage, toPage } from '../../common/pagination/pagination.js';
 import { DomainException, ValidationFailedException } from '../../common/problem-details/problem-details.js';
 import { TenantTransactions } from '../../tenancy/tenant-transactions.js';
 import type { CreateRoleDto, PermissionView, RoleView, UpdateRoleDto } from './dto/role.dto.js';
@@ -51,15 +51,8 @@ export class RolesService {
   }
 
   list(query: PageQueryDto): Promise<Page<RoleView>> {
-    const after = decodeCursor(query.cursor);
     return this.tx.run(async () => {
-      const builder = this.tx.manager
-        .getRepository(RoleEntity)
-        .createQueryBuilder('role')
-        .orderBy('role.createdAt', 'ASC')
-        .addOrderBy('role.id', 'ASC')
-        .limit(query.limit + 1);
-      if (after) builder.where('(role.createdAt, role.id) > (:createdAt, :id)', after);
+      const builder = keysetPage(this.tx.manager.getRepository(RoleEntity).createQueryBuilder('role'), query);
       const roles = await builder.getMany();
       const permissions = await this.permissionsOf(roles.map((role) => role.id));
       return toPage(roles, query.limit, (role) => present(role, permissions.get(role.id) ?? []));
@@ -128,6 +121,19 @@ export class RolesService {
         );
       }
       await this.tx.manager.delete(RoleEntity, { id });
+    });
+  }
+
+  /** A role by exact name or id (CLI); 404 otherwise. */
+  findByNameOrId(reference: string): Promise<RoleEntity> {
+    return this.tx.run(async () => {
+      const repository = this.tx.manager.getRepository(RoleEntity);
+      const byName = await repository.findOneBy({ name: reference });
+      if (byName) return byName;
+      const isUuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(reference);
+      const byId = isUuid ? await repository.findOneBy({ id: reference }) : null;
+      if (!byId) throw new RoleNotFoundException(reference);
+      return byId;
     });
   }
 

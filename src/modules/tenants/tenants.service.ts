@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { instanceToPlain } from 'class-transformer';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity.js';
-import { type Page, type PageQueryDto, decodeCursor, toPage } from '../../common/pagination/pagination.js';
+import { type Page, type PageQueryDto, keysetPage, toPage } from '../../common/pagination/pagination.js';
 import { DomainException } from '../../common/problem-details/problem-details.js';
 import { TenantContext } from '../../tenancy/tenant-context.js';
 import { TenantTransactions } from '../../tenancy/tenant-transactions.js';
@@ -45,7 +45,7 @@ export class TenantsService {
     const id = randomUUID();
     const settings = toSettings(input.settings);
     // A fresh context for the new tenant: its rows are stamped with its id, and its transaction is its own.
-    return this.context.runAs(
+    const created = await this.context.runAs(
       id,
       () =>
         this.tx.run(async () => {
@@ -68,23 +68,21 @@ export class TenantsService {
             });
           }
           const tenant = await this.tx.manager.getRepository(TenantEntity).findOneByOrFail({ id });
-          this.directory.invalidate(tenant);
           return { ...present(tenant), ...(admin && { adminUserId: admin.id }) };
         }),
       this.actingPrincipal(),
     );
+    // After the commit: invalidating earlier would let a concurrent lookup re-cache the old state.
+    this.directory.invalidate(created);
+    return created;
   }
 
   list(query: PageQueryDto): Promise<Page<TenantView>> {
-    const after = decodeCursor(query.cursor);
     return this.tx.runGlobal(async () => {
-      const builder = this.tx.manager
-        .getRepository(TenantEntity)
-        .createQueryBuilder('tenant')
-        .orderBy('tenant.createdAt', 'ASC')
-        .addOrderBy('tenant.id', 'ASC')
-        .limit(query.limit + 1);
-      if (after) builder.where('(tenant.createdAt, tenant.id) > (:createdAt, :id)', after);
+      const builder = keysetPage(
+        this.tx.manager.getRepository(TenantEntity).createQueryBuilder('tenant'),
+        query,
+      );
       return toPage(await builder.getMany(), query.limit, present);
     });
   }
@@ -94,8 +92,8 @@ export class TenantsService {
   }
 
   /** Suspension applies to the tenant's next request in this process, within TENANT_CACHE_TTL_MS elsewhere. */
-  update(id: string, input: UpdateTenantDto): Promise<TenantView> {
-    return this.tx.runGlobal(async () => {
+  async update(id: string, input: UpdateTenantDto): Promise<TenantView> {
+    const updated = await this.tx.runGlobal(async () => {
       const tenant = await this.tx.manager
         .getRepository(TenantEntity)
         .findOne({ where: { id }, lock: { mode: 'pessimistic_write' } });
@@ -110,10 +108,11 @@ export class TenantsService {
           updatedAt: () => 'now()',
         },
       );
-      const updated = await this.tx.manager.getRepository(TenantEntity).findOneByOrFail({ id });
-      this.directory.invalidate(updated);
-      return present(updated);
+      return present(await this.tx.manager.getRepository(TenantEntity).findOneByOrFail({ id }));
     });
+    // After the commit (see create): a just-suspended tenant is refused on its next request.
+    this.directory.invalidate(updated);
+    return updated;
   }
 
   /** Gives a user of tenant `tenantId` a role of that tenant (POST /api/tenants/:id/users). */

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { type Page, type PageQueryDto, decodeCursor, toPage } from '../../common/pagination/pagination.js';
+import { type Page, type PageQueryDto, keysetPage, toPage } from '../../common/pagination/pagination.js';
 import { DomainException } from '../../common/problem-details/problem-details.js';
 import { TenantContext } from '../../tenancy/tenant-context.js';
 import { TenantTransactions } from '../../tenancy/tenant-transactions.js';
@@ -34,15 +34,8 @@ export class UsersService {
   ) {}
 
   list(query: PageQueryDto): Promise<Page<UserView>> {
-    const after = decodeCursor(query.cursor);
     return this.tx.run(async () => {
-      const builder = this.tx.manager
-        .getRepository(UserEntity)
-        .createQueryBuilder('user')
-        .orderBy('user.createdAt', 'ASC')
-        .addOrderBy('user.id', 'ASC')
-        .limit(query.limit + 1);
-      if (after) builder.where('(user.createdAt, user.id) > (:createdAt, :id)', after);
+      const builder = keysetPage(this.tx.manager.getRepository(UserEntity).createQueryBuilder('user'), query);
       const users = await builder.getMany();
       const roles = await this.roleIdsOf(users.map((user) => user.id));
       return toPage(users, query.limit, (user) => present(user, roles.get(user.id) ?? []));
