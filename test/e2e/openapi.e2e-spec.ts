@@ -30,6 +30,23 @@ describe('OpenAPI', () => {
     });
   });
 
+  it('names the access rule (permission, platform-admin, authenticated or public) of every operation', async () => {
+    const { body } = await t.http().get('/docs-json');
+    const operations = Object.entries(
+      body.paths as Record<string, Record<string, { 'x-access'?: string }>>,
+    ).flatMap(([path, methods]) =>
+      Object.entries(methods).map(([method, operation]) => ({ path, method, access: operation['x-access'] })),
+    );
+    expect(operations.filter((operation) => !operation.access)).toEqual([]);
+    expect(operations).toEqual(
+      expect.arrayContaining([
+        { path: '/api/users', method: 'get', access: 'users:read' },
+        { path: '/api/tenants', method: 'post', access: 'platform-admin' },
+        { path: '/api/auth/login', method: 'post', access: 'public (in the resolved tenant)' },
+      ]),
+    );
+  });
+
   it('serves Swagger UI at /docs', async () => {
     const response = await t.http().get('/docs').redirects(1);
     expect(response.status).toBe(200);
