@@ -27,7 +27,7 @@ export class TenantTransactions {
   }
 
   /** Runs `fn` in a transaction of the context's tenant, or joins the one already open for it. */
-  run<T>(fn: () => Promise<T>): Promise<T> {
+  async run<T>(fn: () => Promise<T>): Promise<T> {
     return this.runFor(this.context.tenantId, fn);
   }
 
@@ -35,7 +35,7 @@ export class TenantTransactions {
    * Runs `fn` in a transaction of `tenantId` (platform operations that act on a tenant other than their own,
    * e.g. creating one). Joining an open transaction of another tenant is refused: that would mix tenants.
    */
-  runFor<T>(tenantId: string, fn: () => Promise<T>): Promise<T> {
+  async runFor<T>(tenantId: string, fn: () => Promise<T>): Promise<T> {
     if (this.txHost.isTransactionActive()) {
       const bound = this.cls.get<string | undefined>(TRANSACTION_TENANT);
       if (bound !== tenantId) {
