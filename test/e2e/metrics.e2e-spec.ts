@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createTestApp, type TestApp } from '../support/test-app.js';
+import { createTenant, createUser } from '../support/tenant-factory.js';
 import { HttpProbeModule } from '../support/probes/http-probe.module.js';
 
 /** Sum of a histogram's _count series whose labels contain all of `labels`. */
@@ -65,8 +66,21 @@ describe('GET /metrics', () => {
     ).toBeGreaterThan(0);
   });
 
-  it('passes promtool check metrics', async () => {
+  it('counts requests per tenant in tenant_requests_total and denials in rbac_denied_total', async () => {
+    const tenant = await createTenant(t, 'metrics');
+    const counter = await createUser(t, tenant, ['Counter']);
+    await t.http().get('/api/auth/me').set('Authorization', `Bearer ${counter.token}`).expect(200);
+    await t.http().get('/api/users').set('Authorization', `Bearer ${counter.token}`).expect(403);
+    const text = (await t.http().get('/metrics')).text;
+    expect(text).toMatch(new RegExp(`^tenant_requests_total\\{tenant_id="${tenant.id}"\\} [1-9]`, 'm'));
+    expect(text).toMatch(
+      /^rbac_denied_total\{permission="users:read",resource="users",action="read"\} [1-9]/m,
+    );
+  });
+
+  it('passes promtool check metrics (including the tenant and RBAC counters)', async () => {
     const { text } = await t.http().get('/metrics');
+    expect(text).toContain('tenant_requests_total{');
     const result = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
     expect(result.error).toBeUndefined();
     expect(`${result.stdout}${result.stderr}`.trim()).toBe('');
