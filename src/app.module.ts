@@ -15,6 +15,9 @@ import { HealthModule } from './modules/health/health.module.js';
 import { MetricsModule } from './modules/metrics/metrics.module.js';
 import { ApiKeysModule } from './modules/api-keys/api-keys.module.js';
 import { AuthModule } from './modules/auth/auth.module.js';
+import { InventoryModule } from './modules/inventory/inventory.module.js';
+import { ItemsModule } from './modules/items/items.module.js';
+import { LocationsModule } from './modules/locations/locations.module.js';
 import { RolesModule } from './modules/roles/roles.module.js';
 import { TenantBootstrap } from './modules/tenants/tenant-bootstrap.service.js';
 import { TenantsModule } from './modules/tenants/tenants.module.js';
@@ -89,6 +92,9 @@ export class AppModule {
         UsersModule,
         RolesModule,
         ApiKeysModule,
+        ItemsModule,
+        LocationsModule,
+        InventoryModule,
       ],
       providers: [TenantBootstrap],
     };

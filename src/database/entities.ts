@@ -1,5 +1,8 @@
 import type { Type } from '@nestjs/common';
 import { ApiKeyEntity } from '../modules/api-keys/api-key.entity.js';
+import { ItemEntity, ItemUomEntity } from '../modules/items/item.entity.js';
+import { LocationEntity } from '../modules/locations/location.entity.js';
+import { OutboxEventEntity } from '../modules/outbox/outbox-event.entity.js';
 import { RoleEntity, RolePermissionEntity } from '../modules/roles/role.entity.js';
 import { TenantEntity } from '../modules/tenants/tenant.entity.js';
 import { UserEntity, UserRoleEntity } from '../modules/users/user.entity.js';
@@ -12,4 +15,8 @@ export const entities: Type[] = [
   RoleEntity,
   RolePermissionEntity,
   ApiKeyEntity,
+  ItemEntity,
+  ItemUomEntity,
+  LocationEntity,
+  OutboxEventEntity,
 ];

@@ -1,8 +1,13 @@
 import { CreateAppRole1764100000000 } from '../../migrations/1764100000000-CreateAppRole.js';
 import { CreateTenancyAndAccess1764200000000 } from '../../migrations/1764200000000-CreateTenancyAndAccess.js';
+import { CreateInventoryCore1764300000000 } from '../../migrations/1764300000000-CreateInventoryCore.js';
 
 /**
  * Every migration, in order. Listed explicitly rather than globbed: under ESM a glob makes TypeORM import the
  * files itself, which bypasses jest's transform, and an explicit list makes a forgotten file a review item.
  */
-export const migrations = [CreateAppRole1764100000000, CreateTenancyAndAccess1764200000000];
+export const migrations = [
+  CreateAppRole1764100000000,
+  CreateTenancyAndAccess1764200000000,
+  CreateInventoryCore1764300000000,
+];

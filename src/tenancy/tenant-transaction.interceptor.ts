@@ -1,8 +1,17 @@
 import { type CallHandler, type ExecutionContext, Injectable, type NestInterceptor } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
+import { SetMetadata } from '@nestjs/common';
 import { from, lastValueFrom, type Observable } from 'rxjs';
 import { ACCESS_RULE, type AccessRule } from '../common/access/access.decorators.js';
 import { TenantTransactions } from './tenant-transactions.js';
+
+const SINGLE_STATEMENT = 'inventory-enterprise:single-statement';
+
+/**
+ * The handler's database work is one statement that sets the tenant itself (a SQL function whose first act is
+ * the transaction-local set_config): no surrounding transaction, one round trip (DESIGN.md, hot path).
+ */
+export const SingleStatement = (): MethodDecorator => SetMetadata(SINGLE_STATEMENT, true);
 
 /**
  * Runs each authenticated tenant request's handler in one transaction of its tenant, so a request's writes
@@ -22,6 +31,7 @@ export class TenantTransactionInterceptor implements NestInterceptor {
       context.getClass(),
     ]);
     if (rule?.kind !== 'authenticated' && rule?.kind !== 'permissions') return next.handle();
+    if (this.reflector.get<boolean | undefined>(SINGLE_STATEMENT, context.getHandler())) return next.handle();
     return from(this.tx.run(() => lastValueFrom(next.handle(), { defaultValue: undefined })));
   }
 }

@@ -29,8 +29,33 @@ describe('cross-tenant matrix and permission snapshot', () => {
     const aUser = await createUser(t, a, ['Manager']);
     const aKey = await createApiKey(t, a, 'Analyst');
     const bKey = await createApiKey(t, b, 'Admin');
-    aIds = [a.id, a.admin.id, aUser.id, aKey.id, ...Object.values(a.roles)];
-    aSecrets = [a.slug, a.name, a.admin.email, aUser.email, aKey.key];
+    const asA = { Authorization: `Bearer ${a.admin.token}` };
+    const item = (
+      await t.http().post('/api/items').set(asA).send({ sku: 'A-SKU', name: 'A item', baseUom: 'ea' })
+    ).body as { id: string };
+    const location = (await t.http().post('/api/locations').set(asA).send({ site: 'A site', name: 'A bin' }))
+      .body as { id: string };
+    const movement = (
+      await t
+        .http()
+        .post('/api/inventory/movements')
+        .set(asA)
+        .send({
+          type: 'receipt',
+          lines: [{ itemId: item.id, locationId: location.id, qty: 7 }],
+        })
+    ).body as { id: string };
+    aIds = [
+      a.id,
+      a.admin.id,
+      aUser.id,
+      aKey.id,
+      ...Object.values(a.roles),
+      item.id,
+      location.id,
+      movement.id,
+    ];
+    aSecrets = [a.slug, a.name, a.admin.email, aUser.email, aKey.key, 'A-SKU', 'A item', 'A site', 'A bin'];
     bCredentials = [
       { name: "B's token", headers: { Authorization: `Bearer ${b.admin.token}` } },
       { name: "B's API key", headers: { 'X-API-Key': bKey.key } },

@@ -16,8 +16,29 @@ interface RepresentativeRequest {
  * One representative request per permission that guards a route. A module that adds a route guarded by a
  * new permission must add its request here: the first test fails until it does.
  */
-function representatives(tenant: TestTenant): Record<string, RepresentativeRequest> {
+function representatives(
+  tenant: TestTenant,
+  stock: { itemId: string; locationId: string },
+): Record<string, RepresentativeRequest> {
   return {
+    'items:read': { method: 'get', path: '/api/items' },
+    'items:write': {
+      method: 'post',
+      path: '/api/items',
+      body: () => ({ sku: `sku-${randomUUID()}`, name: 'Representative', baseUom: 'ea' }),
+    },
+    'locations:read': { method: 'get', path: '/api/locations' },
+    'locations:write': {
+      method: 'post',
+      path: '/api/locations',
+      body: () => ({ site: 'Rep', name: `bin-${randomUUID()}` }),
+    },
+    'inventory:read': { method: 'get', path: '/api/inventory/balances' },
+    'inventory:write': {
+      method: 'post',
+      path: '/api/inventory/movements',
+      body: () => ({ type: 'receipt', lines: [{ ...stock, qty: 1 }] }),
+    },
     'users:read': { method: 'get', path: '/api/users' },
     'users:write': {
       method: 'post',
@@ -58,7 +79,23 @@ describe('default roles against a representative route of each permission', () =
     tenant = await createTenant(t, 'rbac');
     users = new Map();
     for (const role of DEFAULT_ROLES) users.set(role.name, await createUser(t, tenant, [role.name]));
-    requests = representatives(tenant);
+    const admin = { Authorization: `Bearer ${tenant.admin.token}` };
+    const item = await t
+      .http()
+      .post('/api/items')
+      .set(admin)
+      .send({ sku: 'RBAC-1', name: 'Item', baseUom: 'ea' })
+      .expect(201);
+    const location = await t
+      .http()
+      .post('/api/locations')
+      .set(admin)
+      .send({ site: 'RBAC', name: 'Bin' })
+      .expect(201);
+    requests = representatives(tenant, {
+      itemId: (item.body as { id: string }).id,
+      locationId: (location.body as { id: string }).id,
+    });
   });
   afterAll(() => t.close());
 

@@ -96,3 +96,25 @@ export function keysetPage<T extends ObjectLiteral>(
   if (after) builder.andWhere(`(${createdAt}, ${alias}.id) > (:createdAt, :id)`, after);
   return builder;
 }
+
+/** A cursor over other keys than (created_at, id): the last row's key values, each checked on the way back. */
+export function encodeKeyCursor(values: string[]): string {
+  return Buffer.from(JSON.stringify(values)).toString('base64url');
+}
+
+export function decodeKeyCursor(cursor: string | undefined, shape: RegExp[]): string[] | undefined {
+  if (cursor === undefined) return undefined;
+  try {
+    const parsed: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (
+      Array.isArray(parsed) &&
+      parsed.length === shape.length &&
+      parsed.every((value, index) => typeof value === 'string' && shape[index].test(value))
+    ) {
+      return parsed as string[];
+    }
+  } catch {
+    // fall through to the 400 below
+  }
+  throw new DomainException(400, 'invalid-cursor', 'Invalid cursor', 'The cursor is not one this API issued');
+}

@@ -17,11 +17,69 @@ const CONNECTION_FAILURE = /^(08|57P0[1-3]|53300)/;
  * errors that are not the client's fault (they become a 500). Constraint and table names are reported, never
  * the SQL or the values.
  */
-export function mapPostgresError(error: unknown): MappedProblem | undefined {
+export function mapPostgresError(error: unknown): (MappedProblem & Record<string, unknown>) | undefined {
   const pgError = postgresErrorOf(error);
   if (pgError?.code) {
     const where = pgError.constraint ? ` (${pgError.constraint})` : '';
     switch (pgError.code) {
+      case 'IES01': {
+        // Raised by apply_ledger_to_balance(): DETAIL names the key and the quantities.
+        const shortage = parseDetail(pgError.detail) as
+          | {
+              itemId?: string;
+              locationId?: string;
+              lotCode?: string | null;
+              available?: string;
+              requested?: string;
+            }
+          | undefined;
+        return {
+          status: 409,
+          type: 'insufficient-stock',
+          title: 'Insufficient stock',
+          detail:
+            `Not enough stock of item ${shortage?.itemId ?? '?'} at location ${shortage?.locationId ?? '?'}` +
+            `${shortage?.lotCode ? ` (lot ${shortage.lotCode})` : ''}: ${shortage?.available ?? '?'} available, ` +
+            `${shortage?.requested ?? '?'} requested`,
+          itemId: shortage?.itemId,
+          locationId: shortage?.locationId,
+          lotCode: shortage?.lotCode ?? null,
+          available: shortage?.available,
+          requested: shortage?.requested,
+        };
+      }
+      case 'IEV01': {
+        // Raised by post_movement(): DETAIL is the list of { field, message }.
+        const errors = (parseDetail(pgError.detail) ?? []) as { field: string; message: string }[];
+        return {
+          status: 400,
+          type: 'validation-failed',
+          title: 'Invalid request',
+          detail: `${errors.length} field(s) failed validation`,
+          errors,
+        };
+      }
+      case 'IEI09':
+        return {
+          status: 409,
+          type: 'idempotency-in-flight',
+          title: 'Request in flight',
+          detail: 'A request with this Idempotency-Key is still being processed; retry shortly',
+        };
+      case 'IEI22':
+        return {
+          status: 422,
+          type: 'idempotency-key-reused',
+          title: 'Idempotency key reused',
+          detail: 'This Idempotency-Key was used with a different request within 24 h',
+        };
+      case 'IEA01':
+        return {
+          status: 409,
+          type: 'ledger-append-only',
+          title: 'Ledger is append-only',
+          detail: 'Ledger entries cannot change; post a correcting movement',
+        };
       case 'IEL01':
         // Raised by enforce_tenant_limit(): DETAIL is the limit's name, HINT its value.
         return {
@@ -135,4 +193,13 @@ function isConnectionError(error: unknown): boolean {
       message,
     )
   );
+}
+
+function parseDetail(detail: string | undefined): unknown {
+  if (!detail) return undefined;
+  try {
+    return JSON.parse(detail);
+  } catch {
+    return undefined;
+  }
 }

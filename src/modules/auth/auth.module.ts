@@ -103,5 +103,6 @@ function isLogin(context: ExecutionContext): boolean {
     { provide: APP_GUARD, useClass: AccessGuard },
     { provide: APP_GUARD, useClass: RequestThrottleGuard },
   ],
+  exports: [RbacDenials],
 })
 export class AuthModule {}

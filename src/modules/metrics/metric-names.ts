@@ -3,3 +3,4 @@ export const HTTP_REQUEST_DURATION = 'http_request_duration_seconds';
 export const DB_QUERY_DURATION = 'db_query_duration_seconds';
 export const TENANT_REQUESTS = 'tenant_requests_total';
 export const RBAC_DENIED = 'rbac_denied_total';
+export const INVENTORY_MOVEMENTS = 'inventory_movements_total';

@@ -3,7 +3,13 @@ import { makeCounterProvider, makeHistogramProvider, PrometheusModule } from '@w
 import { register } from 'prom-client';
 import { ALL_ROUTES, HttpMetricsMiddleware } from './http-metrics.middleware.js';
 import { MetricsController } from './metrics.controller.js';
-import { DB_QUERY_DURATION, HTTP_REQUEST_DURATION, RBAC_DENIED, TENANT_REQUESTS } from './metric-names.js';
+import {
+  DB_QUERY_DURATION,
+  HTTP_REQUEST_DURATION,
+  INVENTORY_MOVEMENTS,
+  RBAC_DENIED,
+  TENANT_REQUESTS,
+} from './metric-names.js';
 
 const metricProviders = [
   makeHistogramProvider({
@@ -22,6 +28,11 @@ const metricProviders = [
     name: TENANT_REQUESTS,
     help: 'Authenticated API requests per tenant (TENANT_REQUEST_METRICS_ENABLED=false turns it off)',
     labelNames: ['tenant_id'],
+  }),
+  makeCounterProvider({
+    name: INVENTORY_MOVEMENTS,
+    help: 'Movements posted (idempotent replays not counted), by type',
+    labelNames: ['type'],
   }),
   makeCounterProvider({
     name: RBAC_DENIED,

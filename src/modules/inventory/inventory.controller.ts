@@ -1,0 +1,113 @@
+import {
+  BadRequestException,
+  Body,
+  Controller,
+  Get,
+  Headers,
+  HttpCode,
+  Param,
+  ParseUUIDPipe,
+  Post,
+  Query,
+  Req,
+  Res,
+} from '@nestjs/common';
+import {
+  ApiConflictResponse,
+  ApiHeader,
+  ApiOperation,
+  ApiTags,
+  ApiUnprocessableEntityResponse,
+} from '@nestjs/swagger';
+import type { Request, Response } from 'express';
+import { RequirePermissions } from '../../common/access/access.decorators.js';
+import { type Page, PageQueryDto } from '../../common/pagination/pagination.js';
+import { SingleStatement } from '../../tenancy/tenant-transaction.interceptor.js';
+import {
+  BalanceQueryDto,
+  BalanceView,
+  LedgerQueryDto,
+  MovementQueryDto,
+  OnHandView,
+} from './dto/inventory-query.dto.js';
+import { CreateMovementDto, LedgerEntryView, MovementView } from './dto/movement.dto.js';
+import { InventoryQueries } from './inventory-queries.service.js';
+import { MovementsService } from './movements.service.js';
+
+@ApiTags('inventory')
+@Controller('api/inventory')
+export class InventoryController {
+  constructor(
+    private readonly movementsService: MovementsService,
+    private readonly queries: InventoryQueries,
+  ) {}
+
+  @Post('movements')
+  @HttpCode(201)
+  @RequirePermissions('inventory:write')
+  @SingleStatement()
+  @ApiOperation({
+    summary: 'Post a movement: all lines or none; adjustments also need inventory:adjust',
+    description:
+      'Quantities convert to the base unit exactly. A balance that would go below zero where the policy is ' +
+      '`deny` rejects the whole movement with 409 insufficient-stock. With an Idempotency-Key, a retry with the ' +
+      'same body returns the first response (header Idempotent-Replayed: true); another body is 422; while the ' +
+      'first is still running, 409.',
+  })
+  @ApiHeader({ name: 'Idempotency-Key', required: false, description: '1-255 characters; kept for 24 h' })
+  @ApiConflictResponse({ description: 'insufficient-stock, or idempotency-in-flight' })
+  @ApiUnprocessableEntityResponse({ description: 'idempotency-key-reused' })
+  async post(
+    @Body() body: CreateMovementDto,
+    @Headers('idempotency-key') idempotencyKey: string | undefined,
+    @Req() request: Request,
+    @Res({ passthrough: true }) response: Response,
+  ): Promise<MovementView> {
+    if (idempotencyKey !== undefined && (idempotencyKey.length < 1 || idempotencyKey.length > 255)) {
+      throw new BadRequestException('Idempotency-Key must be 1-255 characters');
+    }
+    const result = await this.movementsService.post(body, idempotencyKey, {
+      method: request.method,
+      route: '/api/inventory/movements',
+      ip: request.ip,
+    });
+    if (result.replayed) response.setHeader('Idempotent-Replayed', 'true');
+    response.status(result.status);
+    return result.body;
+  }
+
+  @Get('movements')
+  @RequirePermissions('inventory:read')
+  @ApiOperation({ summary: 'List movements (without their lines), oldest first' })
+  movements(@Query() query: MovementQueryDto): Promise<Page<MovementView>> {
+    return this.queries.movements(query);
+  }
+
+  @Get('movements/:id')
+  @RequirePermissions('inventory:read')
+  @ApiOperation({ summary: 'A movement with its ledger entries' })
+  movement(@Param('id', ParseUUIDPipe) id: string): Promise<MovementView> {
+    return this.queries.movement(id);
+  }
+
+  @Get('ledger')
+  @RequirePermissions('inventory:read')
+  @ApiOperation({ summary: 'Ledger entries in posting order' })
+  ledger(@Query() query: LedgerQueryDto): Promise<Page<LedgerEntryView>> {
+    return this.queries.ledger(query);
+  }
+
+  @Get('balances')
+  @RequirePermissions('inventory:read')
+  @ApiOperation({ summary: 'Balances per item, location and lot; asOf computes them from the ledger' })
+  balances(@Query() query: BalanceQueryDto): Promise<Page<BalanceView>> {
+    return this.queries.balances(query);
+  }
+
+  @Get()
+  @RequirePermissions('inventory:read')
+  @ApiOperation({ summary: 'On-hand summary per active item with its quantity per location' })
+  onHand(@Query() query: PageQueryDto): Promise<Page<OnHandView>> {
+    return this.queries.onHand(query);
+  }
+}

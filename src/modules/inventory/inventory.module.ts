@@ -1,0 +1,12 @@
+import { Module } from '@nestjs/common';
+import { AuthModule } from '../auth/auth.module.js';
+import { InventoryController } from './inventory.controller.js';
+import { InventoryQueries } from './inventory-queries.service.js';
+import { MovementsService } from './movements.service.js';
+
+@Module({
+  imports: [AuthModule],
+  controllers: [InventoryController],
+  providers: [MovementsService, InventoryQueries],
+})
+export class InventoryModule {}

@@ -1,0 +1,82 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { InjectMetric } from '@willsoto/nestjs-prometheus';
+import { createHash } from 'node:crypto';
+import type { Counter } from 'prom-client';
+import type { DataSource } from 'typeorm';
+import { DomainException } from '../../common/problem-details/problem-details.js';
+import { TenantContext } from '../../tenancy/tenant-context.js';
+import { RbacDenials } from '../auth/rbac-denials.service.js';
+import { INVENTORY_MOVEMENTS } from '../metrics/metric-names.js';
+import type { CreateMovementDto, MovementView } from './dto/movement.dto.js';
+
+export interface PostedMovement {
+  /** True when an earlier request with the same Idempotency-Key already posted it. */
+  replayed: boolean;
+  status: number;
+  body: MovementView;
+}
+
+/** Canonical JSON (sorted keys): the same request always has the same fingerprint. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => a.localeCompare(b));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+export function requestFingerprint(method: string, path: string, body: unknown): string {
+  return createHash('sha256')
+    .update(`${method} ${path}\n${canonicalJson(body)}`)
+    .digest('hex');
+}
+
+/**
+ * Posting is PostgreSQL's job: TypeScript has validated the shape (DTO) and here only checks the adjustment
+ * permission, then post_movement() does the rest in one statement and one round trip (see its migration).
+ */
+@Injectable()
+export class MovementsService {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly context: TenantContext,
+    private readonly denials: RbacDenials,
+    @InjectMetric(INVENTORY_MOVEMENTS) private readonly movements: Counter<'type'>,
+  ) {}
+
+  async post(
+    input: CreateMovementDto,
+    idempotencyKey: string | undefined,
+    request: { method: string; route: string; ip: string | undefined },
+  ): Promise<PostedMovement> {
+    if (input.type === 'adjustment' && !this.context.permissions.has('inventory:adjust')) {
+      await this.denials.record({
+        method: request.method,
+        route: request.route,
+        permission: 'inventory:adjust',
+        ip: request.ip,
+      });
+      throw new DomainException(403, 'forbidden', 'Forbidden', 'Requires permission inventory:adjust', {
+        permission: 'inventory:adjust',
+      });
+    }
+    const principal = this.context.principal;
+    const [actor, actorKind] =
+      principal.kind === 'user'
+        ? [principal.userId, 'user']
+        : principal.kind === 'api-key'
+          ? [principal.apiKeyId, 'api-key']
+          : [null, 'system'];
+    const fingerprint = idempotencyKey ? requestFingerprint(request.method, request.route, input) : null;
+    const [{ result }] = await this.dataSource.query<[{ result: PostedMovement }]>(
+      'select post_movement($1, $2, $3, $4, $5, $6::jsonb) as result',
+      [this.context.tenantId, actor, actorKind, idempotencyKey ?? null, fingerprint, JSON.stringify(input)],
+    );
+    if (!result.replayed) this.movements.inc({ type: input.type });
+    return result;
+  }
+}

@@ -1,0 +1,59 @@
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Param,
+  ParseUUIDPipe,
+  Patch,
+  Post,
+  Query,
+} from '@nestjs/common';
+import { ApiNoContentResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { RequirePermissions } from '../../common/access/access.decorators.js';
+import type { Page } from '../../common/pagination/pagination.js';
+import { CreateItemDto, ItemQueryDto, ItemView, UpdateItemDto } from './dto/item.dto.js';
+import { ItemsService } from './items.service.js';
+
+@ApiTags('items')
+@Controller('api/items')
+export class ItemsController {
+  constructor(private readonly items: ItemsService) {}
+
+  @Get()
+  @RequirePermissions('items:read')
+  @ApiOperation({ summary: 'List items; search matches sku and name' })
+  list(@Query() query: ItemQueryDto): Promise<Page<ItemView>> {
+    return this.items.list(query);
+  }
+
+  @Post()
+  @RequirePermissions('items:write')
+  @ApiOperation({ summary: 'Create an item (sku unique per tenant: 409; maxItems: 409 limit-exceeded)' })
+  create(@Body() body: CreateItemDto): Promise<ItemView> {
+    return this.items.create(body);
+  }
+
+  @Get(':id')
+  @RequirePermissions('items:read')
+  get(@Param('id', ParseUUIDPipe) id: string): Promise<ItemView> {
+    return this.items.get(id);
+  }
+
+  @Patch(':id')
+  @RequirePermissions('items:write')
+  @ApiOperation({ summary: 'Change an item; baseUom and lotTracked are fixed once it has stock history' })
+  update(@Param('id', ParseUUIDPipe) id: string, @Body() body: UpdateItemDto): Promise<ItemView> {
+    return this.items.update(id, body);
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @RequirePermissions('items:write')
+  @ApiOperation({ summary: 'Archive the item (deleted outright only when it has no stock history)' })
+  @ApiNoContentResponse()
+  async delete(@Param('id', ParseUUIDPipe) id: string): Promise<void> {
+    await this.items.delete(id);
+  }
+}

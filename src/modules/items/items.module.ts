@@ -1,0 +1,7 @@
+import { Module } from '@nestjs/common';
+import { OutboxModule } from '../outbox/outbox.module.js';
+import { ItemsController } from './items.controller.js';
+import { ItemsService } from './items.service.js';
+
+@Module({ imports: [OutboxModule], controllers: [ItemsController], providers: [ItemsService] })
+export class ItemsModule {}

@@ -1,0 +1,7 @@
+import { Module } from '@nestjs/common';
+import { OutboxModule } from '../outbox/outbox.module.js';
+import { LocationsController } from './locations.controller.js';
+import { LocationsService } from './locations.service.js';
+
+@Module({ imports: [OutboxModule], controllers: [LocationsController], providers: [LocationsService] })
+export class LocationsModule {}
