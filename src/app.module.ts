@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { type DynamicModule, Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
+import { ScheduleModule } from '@nestjs/schedule';
 import { ClsPluginTransactional } from '@nestjs-cls/transactional';
 import { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
 import { getDataSourceToken } from '@nestjs/typeorm';
@@ -16,6 +17,7 @@ import { MetricsModule } from './modules/metrics/metrics.module.js';
 import { ApiKeysModule } from './modules/api-keys/api-keys.module.js';
 import { AuthModule } from './modules/auth/auth.module.js';
 import { InventoryModule } from './modules/inventory/inventory.module.js';
+import { JobsModule } from './modules/jobs/jobs.module.js';
 import { ItemsModule } from './modules/items/items.module.js';
 import { LocationsModule } from './modules/locations/locations.module.js';
 import { RolesModule } from './modules/roles/roles.module.js';
@@ -85,6 +87,8 @@ export class AppModule {
         MetricsModule,
         DatabaseModule.forRoot(env, database),
         HealthModule,
+        ScheduleModule.forRoot(),
+        JobsModule,
         TenancyModule,
         // AuthModule first among the features: its global guards must run before anything else's.
         AuthModule,

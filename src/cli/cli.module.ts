@@ -7,11 +7,14 @@ import { ClsModule } from 'nestjs-cls';
 import type { Environment } from '../config/environment.js';
 import { DatabaseModule } from '../database/database.module.js';
 import type { DatabaseEndpoints } from '../database/database-endpoints.js';
+import { ReconciliationService } from '../modules/inventory/reconciliation.service.js';
+import { JobsModule } from '../modules/jobs/jobs.module.js';
 import { MetricsModule } from '../modules/metrics/metrics.module.js';
 import { RolesModule } from '../modules/roles/roles.module.js';
 import { TenantsModule } from '../modules/tenants/tenants.module.js';
 import { UsersModule } from '../modules/users/users.module.js';
 import { TenancyModule } from '../tenancy/tenancy.module.js';
+import { BackfillBalancesCommand, ReconcileBalancesCommand } from './commands/balances.commands.js';
 import { OrgCreateCommand } from './commands/org-create.command.js';
 import { OrgListCommand } from './commands/org-list.command.js';
 import { UsersAssignCommand } from './commands/users-assign.command.js';
@@ -44,12 +47,21 @@ export class CliModule {
         }),
         MetricsModule,
         DatabaseModule.forRoot(env, database),
+        JobsModule,
         TenancyModule,
         TenantsModule,
         UsersModule,
         RolesModule,
       ],
-      providers: [ValidateMigrationCommand, OrgCreateCommand, OrgListCommand, UsersAssignCommand],
+      providers: [
+        ValidateMigrationCommand,
+        OrgCreateCommand,
+        OrgListCommand,
+        UsersAssignCommand,
+        ReconciliationService,
+        ReconcileBalancesCommand,
+        BackfillBalancesCommand,
+      ],
     };
   }
 }

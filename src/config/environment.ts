@@ -1,4 +1,5 @@
 import { plainToInstance, Transform } from 'class-transformer';
+import { validateCronExpression } from 'cron';
 import {
   IsBoolean,
   IsEmail,
@@ -11,6 +12,7 @@ import {
   MaxLength,
   Min,
   MinLength,
+  ValidateBy,
   validateSync,
   type ValidationError,
 } from 'class-validator';
@@ -30,6 +32,16 @@ function IntegerFromString(): PropertyDecorator {
   return Transform(({ value }: { value: unknown }) =>
     typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value.trim()) : value,
   );
+}
+
+function IsCronExpression(): PropertyDecorator {
+  return ValidateBy({
+    name: 'isCronExpression',
+    validator: {
+      validate: (value: unknown) => typeof value === 'string' && validateCronExpression(value).valid,
+      defaultMessage: (args) => `${args?.property ?? 'value'} must be a cron expression such as "30 3 * * *"`,
+    },
+  });
 }
 
 const POSTGRES_URL = /^postgres(ql)?:\/\/.+/;
@@ -175,6 +187,16 @@ export class Environment {
   @IsInt()
   @Min(1000)
   LOGIN_THROTTLE_TTL_MS = 900000;
+
+  @BooleanFromString()
+  @IsBoolean()
+  SCHEDULERS_ENABLED = true;
+
+  @IsCronExpression()
+  RECONCILE_CRON = '30 3 * * *';
+
+  @IsCronExpression()
+  IDEMPOTENCY_CLEANUP_CRON = '17 * * * *';
 }
 
 export class ConfigurationError extends Error {

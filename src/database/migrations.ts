@@ -1,6 +1,7 @@
 import { CreateAppRole1764100000000 } from '../../migrations/1764100000000-CreateAppRole.js';
 import { CreateTenancyAndAccess1764200000000 } from '../../migrations/1764200000000-CreateTenancyAndAccess.js';
 import { CreateInventoryCore1764300000000 } from '../../migrations/1764300000000-CreateInventoryCore.js';
+import { CreateReconciliationRuns1764400000000 } from '../../migrations/1764400000000-CreateReconciliationRuns.js';
 
 /**
  * Every migration, in order. Listed explicitly rather than globbed: under ESM a glob makes TypeORM import the
@@ -10,4 +11,5 @@ export const migrations = [
   CreateAppRole1764100000000,
   CreateTenancyAndAccess1764200000000,
   CreateInventoryCore1764300000000,
+  CreateReconciliationRuns1764400000000,
 ];

@@ -4,3 +4,7 @@ export const DB_QUERY_DURATION = 'db_query_duration_seconds';
 export const TENANT_REQUESTS = 'tenant_requests_total';
 export const RBAC_DENIED = 'rbac_denied_total';
 export const INVENTORY_MOVEMENTS = 'inventory_movements_total';
+export const RECONCILIATION_DRIFT_KEYS = 'balance_reconciliation_drift_keys';
+export const JOB_RUNS = 'job_runs_total';
+export const JOB_LAST_RUN = 'job_last_run_timestamp_seconds';
+export const JOB_DURATION = 'job_last_duration_seconds';

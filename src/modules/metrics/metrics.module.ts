@@ -1,5 +1,10 @@
 import { Global, type MiddlewareConsumer, Module, type NestModule, type OnModuleInit } from '@nestjs/common';
-import { makeCounterProvider, makeHistogramProvider, PrometheusModule } from '@willsoto/nestjs-prometheus';
+import {
+  makeCounterProvider,
+  makeGaugeProvider,
+  makeHistogramProvider,
+  PrometheusModule,
+} from '@willsoto/nestjs-prometheus';
 import { register } from 'prom-client';
 import { ALL_ROUTES, HttpMetricsMiddleware } from './http-metrics.middleware.js';
 import { MetricsController } from './metrics.controller.js';
@@ -7,7 +12,11 @@ import {
   DB_QUERY_DURATION,
   HTTP_REQUEST_DURATION,
   INVENTORY_MOVEMENTS,
+  JOB_DURATION,
+  JOB_LAST_RUN,
+  JOB_RUNS,
   RBAC_DENIED,
+  RECONCILIATION_DRIFT_KEYS,
   TENANT_REQUESTS,
 } from './metric-names.js';
 
@@ -33,6 +42,25 @@ const metricProviders = [
     name: INVENTORY_MOVEMENTS,
     help: 'Movements posted (idempotent replays not counted), by type',
     labelNames: ['type'],
+  }),
+  makeGaugeProvider({
+    name: RECONCILIATION_DRIFT_KEYS,
+    help: 'Balance keys whose drift from the ledger was at or above the alert threshold in the last reconciliation',
+  }),
+  makeCounterProvider({
+    name: JOB_RUNS,
+    help: 'System job runs by job and outcome (succeeded, failed, skipped: another replica held the lock)',
+    labelNames: ['job', 'outcome'],
+  }),
+  makeGaugeProvider({
+    name: JOB_LAST_RUN,
+    help: 'Unix time of the last finished run of a system job, by outcome',
+    labelNames: ['job', 'outcome'],
+  }),
+  makeGaugeProvider({
+    name: JOB_DURATION,
+    help: 'Duration in seconds of the last run of a system job',
+    labelNames: ['job'],
   }),
   makeCounterProvider({
     name: RBAC_DENIED,

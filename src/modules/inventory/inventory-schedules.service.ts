@@ -1,0 +1,71 @@
+import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { SchedulerRegistry } from '@nestjs/schedule';
+import { CronJob } from 'cron';
+import type { Environment } from '../../config/environment.js';
+import { MaintenanceDatabase } from '../../database/maintenance-database.js';
+import { JobRunner } from '../jobs/job-runner.service.js';
+import { ReconciliationService } from './reconciliation.service.js';
+
+/**
+ * The inventory's cron jobs, registered from configuration (RECONCILE_CRON, IDEMPOTENCY_CLEANUP_CRON) when
+ * SCHEDULERS_ENABLED. Each runs through JobRunner: one replica at a time, with metrics.
+ */
+@Injectable()
+export class InventorySchedules implements OnApplicationBootstrap {
+  private readonly logger = new Logger('Schedules');
+
+  constructor(
+    private readonly config: ConfigService<Environment, true>,
+    private readonly registry: SchedulerRegistry,
+    private readonly jobs: JobRunner,
+    private readonly reconciliation: ReconciliationService,
+    private readonly maintenance: MaintenanceDatabase,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    if (!this.config.get('SCHEDULERS_ENABLED', { infer: true })) return;
+    this.schedule('reconcile-balances', this.config.get('RECONCILE_CRON', { infer: true }), () =>
+      this.reconcileBalances(),
+    );
+    this.schedule(
+      'expire-idempotency-keys',
+      this.config.get('IDEMPOTENCY_CLEANUP_CRON', { infer: true }),
+      () => this.expireIdempotencyKeys(),
+    );
+  }
+
+  async reconcileBalances(): Promise<void> {
+    await this.jobs.run('reconcile-balances', () => this.reconciliation.reconcile({ trigger: 'cron' }));
+  }
+
+  /** Deletes idempotency records past their 24 h; returns how many. */
+  async expireIdempotencyKeys(): Promise<number> {
+    const outcome = await this.jobs.run('expire-idempotency-keys', async () => {
+      let deleted = 0;
+      for (const tenant of await this.maintenance.tenants()) {
+        deleted += await this.maintenance.inTenant(tenant.id, async (runner) => {
+          const rows = (await runner.query(
+            `delete from idempotency_keys where tenant_id = $1 and expires_at <= now() returning 1`,
+            [tenant.id],
+          )) as unknown[];
+          return rows.length;
+        });
+      }
+      return deleted;
+    });
+    return outcome.ran ? outcome.result : 0;
+  }
+
+  private schedule(name: string, expression: string, work: () => Promise<unknown>): void {
+    const job = CronJob.from({
+      cronTime: expression,
+      onTick: () => {
+        work().catch((error: unknown) => this.logger.error(`${name} failed: ${(error as Error).message}`));
+      },
+      start: true,
+    });
+    this.registry.addCronJob(name, job);
+    this.logger.log(`${name} scheduled (${expression})`);
+  }
+}

@@ -1,0 +1,163 @@
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { runCommand } from '../../src/cli/run-command.js';
+import { InventorySchedules } from '../../src/modules/inventory/inventory-schedules.service.js';
+import { JobRunner } from '../../src/modules/jobs/job-runner.service.js';
+import { createTestApp, type TestApp } from '../support/test-app.js';
+import { createTenant, type TestTenant } from '../support/tenant-factory.js';
+
+async function cli(t: TestApp, ...args: string[]): Promise<{ code: number; stdout: string }> {
+  let stdout = '';
+  const out = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    stdout += String(chunk);
+    return true;
+  });
+  const err = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
+  try {
+    return { code: await runCommand({ ...t.env, MIGRATIONS_RUN: false }, t.endpoints, args), stdout };
+  } finally {
+    out.mockRestore();
+    err.mockRestore();
+  }
+}
+
+describe('balance reconciliation and backfill', () => {
+  let t: TestApp;
+  let tenant: TestTenant;
+  let itemId: string;
+  let locations: string[];
+
+  async function balanceOf(locationId: string): Promise<string | null> {
+    const rows = await t.database.query<{ qty: string }>(
+      `select trim_scale(qty)::text as qty from inventory_balances where tenant_id = $1 and item_id = $2 and location_id = $3`,
+      [tenant.id, itemId, locationId],
+    );
+    return rows[0]?.qty ?? null;
+  }
+
+  async function ledgerSum(locationId: string): Promise<string> {
+    const [{ qty }] = await t.database.query<{ qty: string }>(
+      `select coalesce(trim_scale(sum(qty_base)), 0)::text as qty from inventory_ledger
+        where tenant_id = $1 and item_id = $2 and location_id = $3`,
+      [tenant.id, itemId, locationId],
+    );
+    return qty;
+  }
+
+  beforeAll(async () => {
+    t = await createTestApp();
+    tenant = await createTenant(t, 'recon');
+    const auth = { Authorization: `Bearer ${tenant.admin.token}` };
+    itemId = (
+      (await t.http().post('/api/items').set(auth).send({ sku: 'R-1', name: 'R', baseUom: 'ea' })).body as {
+        id: string;
+      }
+    ).id;
+    locations = [];
+    for (const name of ['L1', 'L2', 'L3', 'L4']) {
+      locations.push(
+        ((await t.http().post('/api/locations').set(auth).send({ site: 'S', name })).body as { id: string })
+          .id,
+      );
+    }
+    for (const locationId of locations.slice(0, 3)) {
+      await t
+        .http()
+        .post('/api/inventory/movements')
+        .set(auth)
+        .send({ type: 'receipt', lines: [{ itemId, locationId, qty: '10.5' }] })
+        .expect(201);
+    }
+  });
+  afterAll(() => t.close());
+
+  it('finds no drift on a consistent ledger and records the run', async () => {
+    const result = await cli(t, 'reconcile:balances', '--tenant', tenant.slug);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/3 balance keys checked, 0 drifted/);
+    const [run] = await t.database.query<{ status: string; keys_checked: string; drift_keys: number }>(
+      `select status, keys_checked::text, drift_keys from reconciliation_runs order by started_at desc limit 1`,
+    );
+    expect(run).toEqual({ status: 'succeeded', keys_checked: '3', drift_keys: 0 });
+  });
+
+  it('corrects drift below 0.01 and reports larger drift, missing and orphaned balances without touching them', async () => {
+    const [l1, l2, l3, l4] = locations as [string, string, string, string];
+    await t.database.query(
+      `update inventory_balances set qty = qty + 0.005 where tenant_id = $1 and location_id = $2`,
+      [tenant.id, l1],
+    );
+    await t.database.query(
+      `update inventory_balances set qty = qty + 5 where tenant_id = $1 and location_id = $2`,
+      [tenant.id, l2],
+    );
+    await t.database.query(`delete from inventory_balances where tenant_id = $1 and location_id = $2`, [
+      tenant.id,
+      l3,
+    ]);
+    await t.database.query(
+      `insert into inventory_balances (tenant_id, item_id, location_id, qty, last_ledger_id, updated_at) values ($1, $2, $3, 2, 0, now())`,
+      [tenant.id, itemId, l4],
+    );
+
+    const result = await cli(t, 'reconcile:balances');
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/4 drifted \(1 corrected, 3 reported; 1 orphaned, 1 missing\)/);
+    expect(result.stdout).toContain(`location ${l2}: balance 15.5, ledger 10.5`);
+    expect(await balanceOf(l1)).toBe(await ledgerSum(l1));
+    expect(await balanceOf(l2)).toBe('15.5');
+    expect(await balanceOf(l3)).toBeNull();
+    expect(await balanceOf(l4)).toBe('2');
+
+    const [run] = await t.database.query<{
+      corrected_keys: number;
+      alerted_keys: number;
+      details: unknown[];
+    }>(
+      `select corrected_keys, alerted_keys, details from reconciliation_runs order by started_at desc limit 1`,
+    );
+    expect(run).toMatchObject({ corrected_keys: 1, alerted_keys: 3 });
+    expect(run.details).toHaveLength(4);
+    const metrics = (await t.http().get('/metrics')).text;
+    expect(metrics).toMatch(/^balance_reconciliation_drift_keys 3$/m);
+  });
+
+  it('backfill rebuilds every balance from the ledger, verifies, and is idempotent', async () => {
+    const first = await cli(t, 'backfill:balances', '--tenant', tenant.slug);
+    expect(first.code).toBe(0);
+    expect(first.stdout).toMatch(/0 drifted/);
+    for (const locationId of locations.slice(0, 3))
+      expect(await balanceOf(locationId)).toBe(await ledgerSum(locationId));
+    expect(await balanceOf(locations[3])).toBeNull();
+    const second = await cli(t, 'backfill:balances', '--tenant', tenant.slug);
+    expect(second.stdout).toMatch(/0 rebuilt, 0 drifted/);
+    const check = await cli(t, 'reconcile:balances');
+    expect(check.code).toBe(0);
+  });
+
+  it('runs a job once when two replicas start it together (advisory lock)', async () => {
+    const jobs = t.app.get(JobRunner);
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const first = jobs.run('lock-probe', () => held.then(() => 'first'));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const second = await jobs.run('lock-probe', () => Promise.resolve('second'));
+    release();
+    expect(second).toEqual({ ran: false, reason: 'another replica is running it' });
+    expect(await first).toEqual({ ran: true, result: 'first' });
+  });
+
+  it('expires idempotency keys older than 24 h, and only those', async () => {
+    await t.database.query(
+      `insert into idempotency_keys (tenant_id, key, fingerprint, expires_at) values
+         ($1, 'old', 'x', now() - interval '1 minute'), ($1, 'fresh', 'y', now() + interval '1 hour')`,
+      [tenant.id],
+    );
+    const deleted = await t.app.get(InventorySchedules).expireIdempotencyKeys();
+    expect(deleted).toBeGreaterThanOrEqual(1);
+    const keys = await t.database.query<{ key: string }>(
+      `select key from idempotency_keys where tenant_id = $1 order by key`,
+      [tenant.id],
+    );
+    expect(keys.map((k) => k.key)).toEqual(['fresh']);
+  });
+});
