@@ -385,6 +385,7 @@ export class CreateInventoryCore1764300000000 implements MigrationInterface {
 
         INSERT INTO lots (tenant_id, item_id, code)
         SELECT DISTINCT p_tenant, g.item_id, g.lot_code FROM unnest(legs) g WHERE g.lot_code IS NOT NULL
+         ORDER BY 2, 3  -- one lock order for concurrent first uses of the same lots
         ON CONFLICT DO NOTHING;
 
         INSERT INTO inventory_movements (tenant_id, id, type, reference, note, occurred_at, created_by, created_by_kind, line_count)

@@ -1,5 +1,6 @@
 import { Global, Module } from '@nestjs/common';
 import { APP_INTERCEPTOR } from '@nestjs/core';
+import { IdempotencyInterceptor } from '../common/idempotency/idempotency.interceptor.js';
 import { TenantStampSubscriber } from './tenant-stamp.subscriber.js';
 import { TenantTransactionInterceptor } from './tenant-transaction.interceptor.js';
 import { TenantContext } from './tenant-context.js';
@@ -15,7 +16,9 @@ import { TenantTransactions } from './tenant-transactions.js';
     TenantContext,
     TenantTransactions,
     TenantStampSubscriber,
+    // Order matters: the transaction is opened first, and the idempotency claim is its first statement.
     { provide: APP_INTERCEPTOR, useClass: TenantTransactionInterceptor },
+    { provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor },
   ],
   exports: [TenantContext, TenantTransactions],
 })

@@ -13,6 +13,10 @@ const SINGLE_STATEMENT = 'inventory-enterprise:single-statement';
  */
 export const SingleStatement = (): MethodDecorator => SetMetadata(SINGLE_STATEMENT, true);
 
+export function isSingleStatement(reflector: Reflector, context: ExecutionContext): boolean {
+  return reflector.get<boolean | undefined>(SINGLE_STATEMENT, context.getHandler()) === true;
+}
+
 /**
  * Runs each authenticated tenant request's handler in one transaction of its tenant, so a request's writes
  * commit or roll back together. Public routes have no tenant; platform routes act on several tenants and open
@@ -31,7 +35,7 @@ export class TenantTransactionInterceptor implements NestInterceptor {
       context.getClass(),
     ]);
     if (rule?.kind !== 'authenticated' && rule?.kind !== 'permissions') return next.handle();
-    if (this.reflector.get<boolean | undefined>(SINGLE_STATEMENT, context.getHandler())) return next.handle();
+    if (isSingleStatement(this.reflector, context)) return next.handle();
     return from(this.tx.run(() => lastValueFrom(next.handle(), { defaultValue: undefined })));
   }
 }
