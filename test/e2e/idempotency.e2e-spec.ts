@@ -115,6 +115,25 @@ describe('Idempotency-Key on mutating POSTs', () => {
     expect(theirs.headers['idempotent-replayed']).toBeUndefined();
   });
 
+  it('never stores or replays a secret shown once (the API key)', async () => {
+    const key = randomUUID();
+    const body = { name: 'replayed key', roleId: tenant.roles.Analyst };
+    const first = await t.http().post('/api/api-keys').set(auth).set('Idempotency-Key', key).send(body);
+    expect(first.status).toBe(201);
+    const secret = (first.body as { key: string }).key;
+    expect(secret).toMatch(/^iek_/);
+    const replay = await t.http().post('/api/api-keys').set(auth).set('Idempotency-Key', key).send(body);
+    expect(replay.status).toBe(201);
+    expect(replay.headers['idempotent-replayed']).toBe('true');
+    expect(replay.body).toEqual({ ...(first.body as object), key: undefined });
+    expect(JSON.stringify(replay.body)).not.toContain(secret);
+    const stored = await t.database.query<{ body: string }>(
+      `select response_body::text as body from idempotency_keys where tenant_id = $1 and key = $2`,
+      [tenant.id, key],
+    );
+    expect(stored[0].body).not.toContain(secret);
+  });
+
   it('rejects a key longer than 255 characters', async () => {
     const response = await t
       .http()

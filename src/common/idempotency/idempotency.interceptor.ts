@@ -1,4 +1,5 @@
 import {
+  SetMetadata,
   type CallHandler,
   type ExecutionContext,
   HttpStatus,
@@ -14,6 +15,14 @@ import { isSingleStatement } from '../../tenancy/tenant-transaction.interceptor.
 import { ACCESS_RULE, type AccessRule } from '../access/access.decorators.js';
 import { DomainException } from '../problem-details/problem-details.js';
 import { requestFingerprint } from './request-fingerprint.js';
+
+const SECRET_FIELDS = 'inventory-enterprise:idempotency-secret-fields';
+
+/**
+ * Fields of the response that are secrets shown once (an API key, a webhook secret): they are not stored with
+ * the idempotency record, and a replay answers without them.
+ */
+export const SecretInResponse = (...fields: string[]): MethodDecorator => SetMetadata(SECRET_FIELDS, fields);
 
 interface StoredResponse {
   fingerprint: string;
@@ -54,18 +63,20 @@ export class IdempotencyInterceptor implements NestInterceptor {
         'Idempotency-Key must be 1-255 characters',
       );
     }
-    const route = `${request.baseUrl}${(request.route as { path?: string } | undefined)?.path ?? request.path}`;
-    const fingerprint = requestFingerprint(request.method, route, request.body);
+    // The actual path, not the route template: the same key and body sent to /x/A and to /x/B differ.
+    const fingerprint = requestFingerprint(request.method, request.path, request.body);
+    const secretFields = this.reflector.get<string[] | undefined>(SECRET_FIELDS, context.getHandler()) ?? [];
     const status =
       this.reflector.get<number | undefined>(HTTP_CODE_METADATA, context.getHandler()) ?? HttpStatus.CREATED;
     const response = context.switchToHttp().getResponse<Response>();
-    return from(this.handle(key, fingerprint, status, response, next));
+    return from(this.handle(key, fingerprint, status, secretFields, response, next));
   }
 
   private handle(
     key: string,
     fingerprint: string,
     status: number,
+    secretFields: string[],
     response: Response,
     next: CallHandler,
   ): Promise<unknown> {
@@ -123,9 +134,14 @@ export class IdempotencyInterceptor implements NestInterceptor {
       const body: unknown = await lastValueFrom(next.handle(), { defaultValue: undefined });
       await manager.query(
         `update idempotency_keys set response_status = $2, response_body = $3::jsonb where key = $1`,
-        [key, status, JSON.stringify(body ?? null)],
+        [key, status, JSON.stringify(withoutSecrets(body, secretFields) ?? null)],
       );
       return body;
     });
   }
+}
+
+function withoutSecrets(body: unknown, fields: string[]): unknown {
+  if (fields.length === 0 || typeof body !== 'object' || body === null) return body;
+  return Object.fromEntries(Object.entries(body).filter(([name]) => !fields.includes(name)));
 }

@@ -1,6 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
 import { ApiNoContentResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { RequirePermissions } from '../../common/access/access.decorators.js';
+import { SecretInResponse } from '../../common/idempotency/idempotency.interceptor.js';
 import { type Page, PageQueryDto } from '../../common/pagination/pagination.js';
 import { ApiKeysService } from './api-keys.service.js';
 import { ApiKeyView, CreateApiKeyDto, CreatedApiKeyView } from './dto/api-key.dto.js';
@@ -19,7 +20,11 @@ export class ApiKeysController {
 
   @Post()
   @RequirePermissions('apikeys:write')
-  @ApiOperation({ summary: 'Create an API key bound to one role; the key is in this response only' })
+  @SecretInResponse('key')
+  @ApiOperation({
+    summary: 'Create an API key bound to one role; the key is in this response only',
+    description: 'An idempotent replay (same Idempotency-Key) answers without `key`: it is never stored.',
+  })
   create(@Body() body: CreateApiKeyDto): Promise<CreatedApiKeyView> {
     return this.apiKeys.create(body);
   }

@@ -1,0 +1,464 @@
+/**
+ * Inventory benchmarks (npm run bench:inventory; not part of npm test). Each figure is reported next to a
+ * reference measured in the same run on the same database, and as a ratio:
+ *   1. single-line movements/s through the HTTP API vs pgbench inserting the equivalent ledger row (same trigger);
+ *   2. ledger lines/s for 100-line movements through the HTTP API (target >= 25,000);
+ *   3. balance lookup p50/p99 with 10 million ledger rows vs the same balance computed with SUM over the ledger;
+ *   4. full reconciliation of those 10 million rows (target < 60 s).
+ * It runs the built service (npm run build first) as a child process on its own embedded PostgreSQL under
+ * ./data/bench (recreated at every run), seeds steady-state data and runs ANALYZE before measuring (on freshly
+ * emptied tables throughput halves: see shared/notes/perf-anchors.md).
+ * Options (environment): BENCH_DURATION_S (default 15), BENCH_LEDGER_ROWS (default 10000000), BENCH_ROUNDS (2).
+ */
+import autocannon from 'autocannon';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import pg from 'pg';
+import { parseEnvironment } from '../src/config/environment.js';
+import { projectRoot } from '../src/config/project-paths.js';
+import { openDatabaseServer } from '../src/database/database-endpoints.js';
+
+const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 15);
+const LEDGER_ROWS = Number(process.env.BENCH_LEDGER_ROWS ?? 10_000_000);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+const ITEMS = 100;
+const LOCATIONS = 100;
+const ADMIN_PASSWORD = 'bench-platform-admin-password';
+
+const log = (message: string) =>
+  process.stdout.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
+    });
+  });
+}
+
+async function json<T>(response: Response): Promise<T> {
+  if (!response.ok) throw new Error(`${response.status} ${await response.text()}`);
+  return (await response.json()) as T;
+}
+
+async function main(): Promise<void> {
+  const dataDir = join(projectRoot, 'data', 'bench');
+  rmSync(dataDir, { recursive: true, force: true });
+  mkdirSync(dataDir, { recursive: true });
+  const port = await freePort();
+  const benchEnv: Record<string, string> = {
+    NODE_ENV: 'production',
+    PORT: String(port),
+    LOG_LEVEL: 'warn',
+    DATA_DIR: dataDir,
+    EMBEDDED_PG_DATA_DIR: join(dataDir, 'postgres'),
+    EMBEDDED_PG_PORT: '54339',
+    DATABASE_APP_PASSWORD: 'bench-app-password-0123456789',
+    JWT_SECRET: 'bench-jwt-secret-0123456789abcdefghijklmnop',
+    BOOTSTRAP_ADMIN_PASSWORD: ADMIN_PASSWORD,
+    THROTTLE_LIMIT: '1000000000',
+    SCHEDULERS_ENABLED: 'false',
+    DATABASE_POOL_SIZE: '10',
+  };
+  const env = parseEnvironment(benchEnv);
+  const database = await openDatabaseServer(env, log);
+  // As DATABASE_URL the service would want production credentials; joining the running embedded server
+  // needs none, so the service gets the same variables and finds the server already running.
+  let service: ChildProcess | undefined;
+  const owner = new pg.Client({ connectionString: database.endpoints.ownerUrl });
+  try {
+    service = spawn(process.execPath, [join(projectRoot, 'dist/src/main.js')], {
+      env: { ...process.env, ...benchEnv },
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+    const base = `http://127.0.0.1:${port}`;
+    for (let attempt = 0; ; attempt += 1) {
+      const ready = await fetch(`${base}/health/ready`).catch(() => undefined);
+      if (ready?.ok) break;
+      if (attempt > 600) throw new Error('service did not become ready');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    log(`service ready on ${base}`);
+    await owner.connect();
+
+    // Tenant, user and master data through the API.
+    const login = async (tenant: string, email: string, password: string) =>
+      (
+        await json<{ accessToken: string }>(
+          await fetch(`${base}/api/auth/login`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', 'x-tenant-id': tenant },
+            body: JSON.stringify({ email, password }),
+          }),
+        )
+      ).accessToken;
+    const platform = await login('default', 'admin@example.com', ADMIN_PASSWORD);
+    const slug = `bench-${Date.now()}`;
+    const tenant = await json<{ id: string }>(
+      await fetch(`${base}/api/tenants`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${platform}` },
+        body: JSON.stringify({
+          name: 'Bench',
+          slug,
+          admin: { email: 'bench@example.com', password: ADMIN_PASSWORD },
+        }),
+      }),
+    );
+    const token = await login(slug, 'bench@example.com', ADMIN_PASSWORD);
+    const headers = { 'content-type': 'application/json', authorization: `Bearer ${token}` };
+    const items: string[] = [];
+    const locations: string[] = [];
+    for (let i = 0; i < ITEMS; i += 1) {
+      items.push(
+        (
+          await json<{ id: string }>(
+            await fetch(`${base}/api/items`, {
+              method: 'POST',
+              headers,
+              body: JSON.stringify({ sku: `B-${i}`, name: `Item ${i}`, baseUom: 'ea' }),
+            }),
+          )
+        ).id,
+      );
+    }
+    for (let i = 0; i < LOCATIONS; i += 1) {
+      locations.push(
+        (
+          await json<{ id: string }>(
+            await fetch(`${base}/api/locations`, {
+              method: 'POST',
+              headers,
+              body: JSON.stringify({ site: 'Bench', name: `L${i}` }),
+            }),
+          )
+        ).id,
+      );
+    }
+    log(`tenant ${slug}: ${ITEMS} items, ${LOCATIONS} locations`);
+
+    // Steady state: 100,000 ledger rows through the trigger, then ANALYZE.
+    await owner.query(`select set_config('app.tenant_id', $1, false)`, [tenant.id]);
+    await owner.query(`create schema bench`);
+    await owner.query(
+      `create table bench.keys (n int primary key, item_id uuid not null, location_id uuid not null)`,
+    );
+    await owner.query(
+      `insert into bench.keys select row_number() over ()::int, i, l from unnest($1::uuid[]) i, unnest($2::uuid[]) l`,
+      [items, locations],
+    );
+    // Movements as they really are: a few lines each. (One movement holding every row skews the planner's
+    // statistics for movement_id into sequential scans.) bench.movements is the pool pgbench's rows refer to.
+    await owner.query(`create table bench.movements (n int primary key, id uuid not null)`);
+    await owner.query(
+      `insert into bench.movements select g, gen_random_uuid() from generate_series(1, 120000) g`,
+    );
+    await owner.query(
+      `insert into inventory_movements (tenant_id, id, type, occurred_at, created_by_kind, line_count)
+       select $1, id, 'receipt', now(), 'system', 5 from bench.movements`,
+      [tenant.id],
+    );
+    await owner.query(
+      `insert into inventory_ledger (tenant_id, movement_id, line_no, item_id, location_id, qty_base, qty, uom, type, occurred_at)
+       select $1, m.id, 1 + g % 5, k.item_id, k.location_id, 1, 1, 'ea', 'receipt', now()
+         from generate_series(0, 99999) g
+         join bench.keys k on k.n = 1 + (g % 10000)
+         join bench.movements m on m.n = 1 + g / 5`,
+      [tenant.id],
+    );
+    await owner.query(`vacuum analyze`);
+    await owner.query(`checkpoint`);
+    log('seeded 100,000 ledger rows (steady state), analyzed');
+
+    // 1. pgbench reference vs single-line movements through the API, alternating rounds.
+    const script = join(dataDir, 'ledger-insert.sql');
+    writeFileSync(
+      script,
+      `\\set k random(1, ${ITEMS * LOCATIONS})\n` +
+        `\\set m random(1, 120000)\n` +
+        `INSERT INTO inventory_ledger (tenant_id, movement_id, line_no, item_id, location_id, qty_base, qty, uom, type, occurred_at) ` +
+        `SELECT '${tenant.id}', m.id, 1, k.item_id, k.location_id, 1, 1, 'ea', 'receipt', now() ` +
+        `FROM bench.keys k, bench.movements m WHERE k.n = :k AND m.n = :m;\n`,
+    );
+    const ownerUrl = new URL(database.endpoints.ownerUrl);
+    const pgbenchTps: number[] = [];
+    const singleLine: number[] = [];
+    const hundredLine: number[] = [];
+    const random = (list: string[]) => list[Math.floor(Math.random() * list.length)];
+    for (let round = 1; round <= ROUNDS; round += 1) {
+      const result = spawnSync(
+        'pgbench',
+        [
+          '-n',
+          '-M',
+          'prepared',
+          '-c',
+          '8',
+          '-j',
+          '2',
+          '-T',
+          String(DURATION_S),
+          '-f',
+          script,
+          '-h',
+          ownerUrl.hostname,
+          '-p',
+          ownerUrl.port,
+          '-U',
+          decodeURIComponent(ownerUrl.username),
+          ownerUrl.pathname.slice(1),
+        ],
+        { env: { ...process.env, PGPASSWORD: decodeURIComponent(ownerUrl.password) }, encoding: 'utf8' },
+      );
+      const tps = Number(/tps = ([\d.]+) \(without initial connection time\)/.exec(result.stdout)?.[1]);
+      if (!Number.isFinite(tps)) throw new Error(`pgbench failed: ${result.stderr || result.stdout}`);
+      pgbenchTps.push(tps);
+      log(`round ${round}: pgbench ledger INSERT ${tps.toFixed(0)} tps`);
+
+      const single = await autocannon({
+        url: `${base}/api/inventory/movements`,
+        connections: 32,
+        duration: DURATION_S,
+        requests: [
+          {
+            method: 'POST',
+            headers,
+            setupRequest: (request) => ({
+              ...request,
+              body: JSON.stringify({
+                type: 'receipt',
+                lines: [{ itemId: random(items), locationId: random(locations), qty: 1 }],
+              }),
+            }),
+          },
+        ],
+      });
+      if (single.non2xx > 0 || single.errors > 0)
+        throw new Error(`single-line: ${single.non2xx} non-2xx, ${single.errors} errors`);
+      singleLine.push(single.requests.average);
+      log(
+        `round ${round}: single-line movements ${single.requests.average.toFixed(0)} req/s (p99 ${single.latency.p99} ms)`,
+      );
+
+      const hundred = await autocannon({
+        url: `${base}/api/inventory/movements`,
+        connections: 8,
+        duration: DURATION_S,
+        requests: [
+          {
+            method: 'POST',
+            headers,
+            setupRequest: (request) => {
+              const locationId = random(locations);
+              return {
+                ...request,
+                body: JSON.stringify({
+                  type: 'receipt',
+                  lines: items.map((itemId) => ({ itemId, locationId, qty: 1 })),
+                }),
+              };
+            },
+          },
+        ],
+      });
+      if (hundred.non2xx > 0 || hundred.errors > 0)
+        throw new Error(`100-line: ${hundred.non2xx} non-2xx, ${hundred.errors} errors`);
+      hundredLine.push(hundred.requests.average * ITEMS);
+      log(
+        `round ${round}: 100-line movements ${hundred.requests.average.toFixed(1)} req/s = ${(hundred.requests.average * ITEMS).toFixed(0)} lines/s`,
+      );
+    }
+
+    // 3 and 4: 10 million ledger rows generated with SQL (balance trigger off, then the backfill rebuilds).
+    log(`generating ${LEDGER_ROWS.toLocaleString()} ledger rows with SQL`);
+    const generateStarted = Date.now();
+    await owner.query(`alter table inventory_ledger disable trigger inventory_ledger_balance`);
+    const chunk = 1_000_000;
+    for (let done = 0; done < LEDGER_ROWS; done += chunk) {
+      const rows = Math.min(chunk, LEDGER_ROWS - done);
+      // 100 lines per movement, one movement row each.
+      await owner.query(
+        `with moves as (
+           insert into inventory_movements (tenant_id, id, type, occurred_at, created_by_kind, line_count)
+           select $1, gen_random_uuid(), 'adjustment', now(), 'system', 100 from generate_series(1, $2::int / 100)
+           returning id
+         ), numbered as (select id, row_number() over () - 1 as n from moves)
+         insert into inventory_ledger (tenant_id, movement_id, line_no, item_id, location_id, qty_base, qty, uom, type, occurred_at)
+         select $1, mv.id, g % 100, k.item_id, k.location_id, q, q, 'ea', 'adjustment', now() - (g || ' seconds')::interval
+           from generate_series(0, $2::int - 1) g
+           join numbered mv on mv.n = g / 100
+           join bench.keys k on k.n = 1 + (g % ${ITEMS * LOCATIONS})
+           cross join lateral (
+             select ((g % 5) + 1)::numeric / 4 * (case when g % 3 = 0 then -1 else 1 end) as q
+           ) qty`,
+        [tenant.id, rows],
+      );
+      log(`  ${(done + rows).toLocaleString()} rows`);
+    }
+    await owner.query(`alter table inventory_ledger enable trigger inventory_ledger_balance`);
+    const backfill = spawnSync(
+      process.execPath,
+      [join(projectRoot, 'dist/src/cli/main.js'), 'backfill:balances', '--tenant', slug],
+      {
+        env: { ...process.env, ...benchEnv },
+        encoding: 'utf8',
+      },
+    );
+    if (backfill.status !== 0) throw new Error(`backfill failed: ${backfill.stderr}${backfill.stdout}`);
+    await owner.query(`vacuum analyze inventory_ledger`);
+    await owner.query(`vacuum analyze inventory_balances`);
+    const [{ ledger_rows }] = (
+      await owner.query<{ ledger_rows: string }>(`select count(*)::text as ledger_rows from inventory_ledger`)
+    ).rows;
+    log(
+      `ledger now has ${Number(ledger_rows).toLocaleString()} rows (${((Date.now() - generateStarted) / 1000).toFixed(0)} s incl. backfill)`,
+    );
+
+    // 3. Balance lookups: the materialised balance vs the same balance summed from the ledger, as the app role
+    // (row-level security on) with prepared statements, then the same two through the HTTP API for context.
+    const app = new pg.Client({ connectionString: database.endpoints.appUrl });
+    await app.connect();
+    await app.query(`select set_config('app.tenant_id', $1, false)`, [tenant.id]);
+    const lookups = 1000;
+    const balanceMs: number[] = [];
+    const sumMs: number[] = [];
+    for (let i = 0; i < lookups; i += 1) {
+      const key = [tenant.id, random(items), random(locations)];
+      let started = performance.now();
+      await app.query({
+        name: 'balance',
+        text: `select qty from inventory_balances where tenant_id = $1 and item_id = $2 and location_id = $3 and lot_id is null`,
+        values: key,
+      });
+      balanceMs.push(performance.now() - started);
+      started = performance.now();
+      await app.query({
+        name: 'sum',
+        text: `select sum(qty_base) from inventory_ledger where tenant_id = $1 and item_id = $2 and location_id = $3 and lot_id is null`,
+        values: key,
+      });
+      sumMs.push(performance.now() - started);
+    }
+    await app.end();
+    const apiBalanceMs: number[] = [];
+    const apiSumMs: number[] = [];
+    for (let i = 0; i < 200; i += 1) {
+      const query = `itemId=${random(items)}&locationId=${random(locations)}`;
+      let started = performance.now();
+      await json(await fetch(`${base}/api/inventory/balances?${query}`, { headers }));
+      apiBalanceMs.push(performance.now() - started);
+      started = performance.now();
+      await json(
+        await fetch(
+          `${base}/api/inventory/balances?${query}&asOf=${new Date(Date.now() + 3_600_000).toISOString()}`,
+          { headers },
+        ),
+      );
+      apiSumMs.push(performance.now() - started);
+    }
+    log(
+      `balance lookup p50 ${median(balanceMs).toFixed(3)} ms p99 ${percentile(balanceMs, 99).toFixed(3)} ms; ` +
+        `SUM p50 ${median(sumMs).toFixed(3)} ms p99 ${percentile(sumMs, 99).toFixed(3)} ms; ` +
+        `via HTTP ${median(apiBalanceMs).toFixed(2)} ms vs asOf ${median(apiSumMs).toFixed(2)} ms (p50)`,
+    );
+
+    // 4. Full reconciliation over every tenant (the 10 million rows and the rest).
+    const reconcileStarted = Date.now();
+    const reconcile = spawnSync(
+      process.execPath,
+      [join(projectRoot, 'dist/src/cli/main.js'), 'reconcile:balances'],
+      {
+        env: { ...process.env, ...benchEnv },
+        encoding: 'utf8',
+      },
+    );
+    const reconcileSeconds = (Date.now() - reconcileStarted) / 1000;
+    if (reconcile.status !== 0)
+      throw new Error(`reconciliation reported drift or failed: ${reconcile.stdout}${reconcile.stderr}`);
+    log(`full reconciliation: ${reconcileSeconds.toFixed(1)} s (process start included)`);
+
+    const results = {
+      measuredAt: new Date().toISOString(),
+      machine: 'see docs/performance.md',
+      durationSeconds: DURATION_S,
+      rounds: ROUNDS,
+      singleLineMovements: {
+        httpRequestsPerSecond: singleLine,
+        pgbenchLedgerInsertTps: pgbenchTps,
+        ratio: median(singleLine) / median(pgbenchTps),
+        target: '>= 0.35',
+      },
+      hundredLineMovements: { linesPerSecond: hundredLine, median: median(hundredLine), target: '>= 25000' },
+      balanceLookup: {
+        ledgerRows: Number(ledger_rows),
+        balanceP50Ms: median(balanceMs),
+        balanceP99Ms: percentile(balanceMs, 99),
+        sumOverLedgerP50Ms: median(sumMs),
+        sumOverLedgerP99Ms: percentile(sumMs, 99),
+        speedupP50: median(sumMs) / median(balanceMs),
+        speedupP99: percentile(sumMs, 99) / percentile(balanceMs, 99),
+        httpBalanceP50Ms: median(apiBalanceMs),
+        httpBalanceP99Ms: percentile(apiBalanceMs, 99),
+        httpAsOfP50Ms: median(apiSumMs),
+        httpAsOfP99Ms: percentile(apiSumMs, 99),
+        target: 'p99 < 10 ms and >= 10x faster',
+      },
+      fullReconciliation: { seconds: reconcileSeconds, ledgerRows: Number(ledger_rows), target: '< 60 s' },
+    };
+    mkdirSync(join(projectRoot, 'bench', 'results'), { recursive: true });
+    const file = join(projectRoot, 'bench', 'results', `inventory-${results.measuredAt.slice(0, 10)}.json`);
+    writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
+    const table = [
+      ['measure', 'value', 'reference', 'ratio / target'],
+      [
+        'single-line movements (HTTP)',
+        `${median(singleLine).toFixed(0)} req/s`,
+        `pgbench ${median(pgbenchTps).toFixed(0)} tps`,
+        `${results.singleLineMovements.ratio.toFixed(3)} (>= 0.35)`,
+      ],
+      ['100-line movements (HTTP)', `${median(hundredLine).toFixed(0)} lines/s`, '', '>= 25,000'],
+      [
+        'balance lookup p50 / p99',
+        `${median(balanceMs).toFixed(2)} / ${percentile(balanceMs, 99).toFixed(2)} ms`,
+        `SUM ${median(sumMs).toFixed(2)} / ${percentile(sumMs, 99).toFixed(2)} ms`,
+        `${results.balanceLookup.speedupP50.toFixed(1)}x (p99 < 10 ms, >= 10x)`,
+      ],
+      [
+        'full reconciliation',
+        `${reconcileSeconds.toFixed(1)} s`,
+        `${Number(ledger_rows).toLocaleString()} rows`,
+        '< 60 s',
+      ],
+    ];
+    const widths = table[0].map((_, column) => Math.max(...table.map((row) => row[column].length)));
+    for (const row of table)
+      process.stdout.write(`${row.map((cell, column) => cell.padEnd(widths[column])).join(' | ')}\n`);
+    log(`results written to ${file}`);
+  } finally {
+    await owner.end().catch(() => undefined);
+    if (service && service.exitCode === null) {
+      service.kill('SIGTERM');
+      await new Promise((resolve) => service!.once('exit', resolve));
+    }
+    await database.stop();
+  }
+}
+
+await main();
