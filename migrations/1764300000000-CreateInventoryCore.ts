@@ -392,15 +392,27 @@ export class CreateInventoryCore1764300000000 implements MigrationInterface {
         VALUES (p_tenant, new_movement_id, movement_type, p_movement ->> 'reference', p_movement ->> 'note', occurred,
                 p_actor, p_actor_kind, jsonb_array_length(p_movement -> 'lines'));
 
-        INSERT INTO inventory_ledger (tenant_id, movement_id, line_no, item_id, location_id, lot_id, qty_base, qty, uom,
-                                      type, occurred_at, created_by)
-        SELECT p_tenant, new_movement_id, g.line_no, g.item_id, g.location_id, lt.id, g.qty_base, g.qty, g.uom,
-               movement_type, occurred, p_actor
-          FROM unnest(legs) g
-          LEFT JOIN lots lt ON lt.tenant_id = p_tenant AND lt.item_id = g.item_id AND lt.code = g.lot_code
-         ORDER BY g.item_id, g.location_id, lt.id;  -- one lock order for every movement: no deadlocks between them
-
-        body := movement_document(new_movement_id);
+        -- The response is built from the rows as inserted (RETURNING), not read back in another query.
+        WITH inserted AS (
+          INSERT INTO inventory_ledger (tenant_id, movement_id, line_no, item_id, location_id, lot_id, qty_base, qty,
+                                        uom, type, occurred_at, created_by)
+          SELECT p_tenant, new_movement_id, g.line_no, g.item_id, g.location_id, lt.id, g.qty_base, g.qty, g.uom,
+                 movement_type, occurred, p_actor
+            FROM unnest(legs) g
+            LEFT JOIN lots lt ON lt.tenant_id = p_tenant AND lt.item_id = g.item_id AND lt.code = g.lot_code
+           ORDER BY g.item_id, g.location_id, lt.id  -- one lock order for every movement: no deadlocks between them
+          RETURNING *
+        )
+        SELECT jsonb_build_object(
+                 'id', new_movement_id, 'type', movement_type,
+                 'reference', p_movement ->> 'reference', 'note', p_movement ->> 'note',
+                 'occurredAt', to_char(occurred AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+                 'createdAt', to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+                 'createdBy', p_actor, 'lineCount', jsonb_array_length(p_movement -> 'lines'),
+                 'lines', jsonb_agg(ledger_document(i, lt.code) ORDER BY i.line_no, i.qty_base))
+          INTO body
+          FROM inserted i
+          LEFT JOIN lots lt ON lt.tenant_id = i.tenant_id AND lt.id = i.lot_id;
 
         INSERT INTO outbox_events (tenant_id, type, payload)
         VALUES (p_tenant, 'movement.posted', body),

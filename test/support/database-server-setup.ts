@@ -45,6 +45,27 @@ export async function startTestDatabaseServer(): Promise<void> {
   }
 
   const templateDatabase = `it_${randomBytes(4).toString('hex')}_template`;
+  try {
+    await prepareTemplate(adminUrl, templateDatabase);
+  } catch (error) {
+    // Jest runs no teardown when the setup fails: stop the server here, or it outlives the run.
+    await embedded?.stop().catch(() => undefined);
+    if (clusterDir) await rm(clusterDir, { recursive: true, force: true });
+    throw error;
+  }
+
+  process.env.TEST_PG_ADMIN_URL = adminUrl;
+  process.env.TEST_TEMPLATE_DATABASE = templateDatabase;
+  (globalThis as { __TEST_DATABASE__?: GlobalState }).__TEST_DATABASE__ = {
+    embedded,
+    clusterDir,
+    adminUrl,
+    templateDatabase,
+  };
+}
+
+/** Creates the template database, migrates it with the real migrations and closes it for cloning. */
+async function prepareTemplate(adminUrl: string, templateDatabase: string): Promise<void> {
   await withAdminClient(adminUrl, (client) =>
     client.query(`create database ${client.escapeIdentifier(templateDatabase)}`),
   );
@@ -67,15 +88,6 @@ export async function startTestDatabaseServer(): Promise<void> {
       `alter database ${client.escapeIdentifier(templateDatabase)} with is_template true allow_connections false`,
     ),
   );
-
-  process.env.TEST_PG_ADMIN_URL = adminUrl;
-  process.env.TEST_TEMPLATE_DATABASE = templateDatabase;
-  (globalThis as { __TEST_DATABASE__?: GlobalState }).__TEST_DATABASE__ = {
-    embedded,
-    clusterDir,
-    adminUrl,
-    templateDatabase,
-  };
 }
 
 export async function stopTestDatabaseServer(): Promise<void> {

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { AuthGuard, PassportStrategy } from '@nestjs/passport';
+import { createSecretKey } from 'node:crypto';
 import { ExtractJwt, Strategy } from 'passport-jwt';
 import type { Environment } from '../../config/environment.js';
 import { DomainException } from '../../common/problem-details/problem-details.js';
@@ -30,7 +31,10 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
   constructor(@Inject(JWT_SIGNING_KEY) signingKey: string, config: ConfigService<Environment, true>) {
     super({
       jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
-      secretOrKey: signingKey,
+      // A KeyObject, not the string: given a string, jsonwebtoken first tries createPublicKey() on it and
+      // only then treats it as an HMAC secret, on every request (measured: 13% of the CPU of a POST).
+      // (@types/passport-jwt types it string | Buffer; jsonwebtoken, which receives it, takes a KeyObject.)
+      secretOrKey: createSecretKey(Buffer.from(signingKey, 'utf8')) as unknown as Buffer,
       algorithms: ['HS256'],
       issuer: config.get('JWT_ISSUER', { infer: true }),
       ignoreExpiration: false,
