@@ -79,7 +79,10 @@ describe('inventory: items, locations, movements, ledger and balances', () => {
       lines: [{ itemId: widget, locationId: binA, qty: '2', uom: 'case', qtyBase: '24', lotCode: null }],
     });
     expect(await balance(widget, binA)).toBe('24');
-    const detail = await t.http().get(`/api/inventory/movements/${(response.body as { id: string }).id}`).set(auth);
+    const detail = await t
+      .http()
+      .get(`/api/inventory/movements/${(response.body as { id: string }).id}`)
+      .set(auth);
     expect(detail.body).toEqual(response.body);
   });
 
