@@ -2,7 +2,7 @@ import { type DynamicModule, Logger, Module } from '@nestjs/common';
 import { TypeOrmModule, getDataSourceToken } from '@nestjs/typeorm';
 import { DataSource, type DataSourceOptions } from 'typeorm';
 import type { Environment } from '../config/environment.js';
-import { MAINTENANCE_DATA_SOURCE } from './database.constants.js';
+import { DATABASE_ENDPOINTS, MAINTENANCE_DATA_SOURCE } from './database.constants.js';
 import type { DatabaseEndpoints } from './database-endpoints.js';
 import { dataSourceOptions } from './data-source-options.js';
 import { entities } from './entities.js';
@@ -67,7 +67,8 @@ export class DatabaseModule {
           }),
         }),
       ],
-      providers: [QueryMetricsSubscriber],
+      providers: [QueryMetricsSubscriber, { provide: DATABASE_ENDPOINTS, useValue: endpoints }],
+      exports: [DATABASE_ENDPOINTS],
     };
   }
 }

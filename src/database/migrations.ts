@@ -2,6 +2,7 @@ import { CreateAppRole1764100000000 } from '../../migrations/1764100000000-Creat
 import { CreateTenancyAndAccess1764200000000 } from '../../migrations/1764200000000-CreateTenancyAndAccess.js';
 import { CreateInventoryCore1764300000000 } from '../../migrations/1764300000000-CreateInventoryCore.js';
 import { CreateReconciliationRuns1764400000000 } from '../../migrations/1764400000000-CreateReconciliationRuns.js';
+import { AddAccessChangeNotifications1764500000000 } from '../../migrations/1764500000000-AddAccessChangeNotifications.js';
 
 /**
  * Every migration, in order. Listed explicitly rather than globbed: under ESM a glob makes TypeORM import the
@@ -12,4 +13,5 @@ export const migrations = [
   CreateTenancyAndAccess1764200000000,
   CreateInventoryCore1764300000000,
   CreateReconciliationRuns1764400000000,
+  AddAccessChangeNotifications1764500000000,
 ];

@@ -3,6 +3,7 @@ import { APP_INTERCEPTOR } from '@nestjs/core';
 import { IdempotencyInterceptor } from '../common/idempotency/idempotency.interceptor.js';
 import { TenantStampSubscriber } from './tenant-stamp.subscriber.js';
 import { TenantTransactionInterceptor } from './tenant-transaction.interceptor.js';
+import { AccessChangeListener } from './access-change-listener.js';
 import { TenantContext } from './tenant-context.js';
 import { TenantTransactions } from './tenant-transactions.js';
 
@@ -13,6 +14,7 @@ import { TenantTransactions } from './tenant-transactions.js';
 @Global()
 @Module({
   providers: [
+    AccessChangeListener,
     TenantContext,
     TenantTransactions,
     TenantStampSubscriber,
@@ -20,6 +22,6 @@ import { TenantTransactions } from './tenant-transactions.js';
     { provide: APP_INTERCEPTOR, useClass: TenantTransactionInterceptor },
     { provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor },
   ],
-  exports: [TenantContext, TenantTransactions],
+  exports: [AccessChangeListener, TenantContext, TenantTransactions],
 })
 export class TenancyModule {}

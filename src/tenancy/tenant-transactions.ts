@@ -6,6 +6,7 @@ import type { EntityManager } from 'typeorm';
 import { TenantContext } from './tenant-context.js';
 
 const TRANSACTION_TENANT = Symbol('transaction-tenant');
+const AFTER_COMMIT = Symbol('after-commit');
 
 /**
  * Every statement of the request path runs in a transaction whose first statement is
@@ -45,16 +46,38 @@ export class TenantTransactions {
       }
       return fn();
     }
-    return this.txHost.withTransaction(async () => {
+    const afterCommit: Array<() => void> = [];
+    const result = await this.txHost.withTransaction(async () => {
       await this.txHost.tx.query(`select set_config('app.tenant_id', $1, true)`, [tenantId]);
       this.cls.set(TRANSACTION_TENANT, tenantId);
+      this.cls.set(AFTER_COMMIT, afterCommit);
       return fn();
     });
+    for (const callback of afterCommit) callback();
+    return result;
   }
 
   /** A transaction with no tenant: only global tables (tenants, permissions) are visible in it. */
-  runGlobal<T>(fn: () => Promise<T>): Promise<T> {
+  async runGlobal<T>(fn: () => Promise<T>): Promise<T> {
     if (this.txHost.isTransactionActive()) return fn();
-    return this.txHost.withTransaction(fn);
+    const afterCommit: Array<() => void> = [];
+    const result = await this.txHost.withTransaction(() => {
+      this.cls.set(AFTER_COMMIT, afterCommit);
+      return fn();
+    });
+    for (const callback of afterCommit) callback();
+    return result;
+  }
+
+  /**
+   * Runs `callback` once the current transaction has committed (at once when none is open), e.g. to drop a
+   * cache entry: dropped earlier, a concurrent request could cache the state that is about to change.
+   */
+  afterCommit(callback: () => void): void {
+    const pending = this.txHost.isTransactionActive()
+      ? this.cls.get<Array<() => void> | undefined>(AFTER_COMMIT)
+      : undefined;
+    if (pending) pending.push(callback);
+    else callback();
   }
 }

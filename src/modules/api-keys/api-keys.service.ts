@@ -4,6 +4,7 @@ import { type Page, type PageQueryDto, keysetPage, toPage } from '../../common/p
 import { DomainException } from '../../common/problem-details/problem-details.js';
 import { TenantContext } from '../../tenancy/tenant-context.js';
 import { TenantTransactions } from '../../tenancy/tenant-transactions.js';
+import { AccessChangeListener } from '../../tenancy/access-change-listener.js';
 import { RolesService } from '../roles/roles.service.js';
 import { ApiKeyEntity } from './api-key.entity.js';
 import { generateApiKey } from './api-key-format.js';
@@ -15,6 +16,7 @@ export class ApiKeysService {
     private readonly tx: TenantTransactions,
     private readonly context: TenantContext,
     private readonly roles: RolesService,
+    private readonly changes: AccessChangeListener,
   ) {}
 
   list(query: PageQueryDto): Promise<Page<ApiKeyView>> {
@@ -57,6 +59,12 @@ export class ApiKeysService {
     });
   }
 
+  /** After commit: this tenant's cached principals are stale (see AccessChangeListener). */
+  private announceAccessChange(): void {
+    const tenantId = this.context.tenantId;
+    this.tx.afterCommit(() => this.changes.announce(tenantId));
+  }
+
   /** Revocation is immediate: the next request with the key is a 401. Idempotent. */
   revoke(id: string): Promise<void> {
     return this.tx.run(async () => {
@@ -67,6 +75,7 @@ export class ApiKeysService {
         .where('id = :id', { id })
         .execute();
       if (result.affected === 0) throw new DomainException(404, 'not-found', 'Not found', `No API key ${id}`);
+      this.announceAccessChange();
     });
   }
 }

@@ -15,6 +15,7 @@ import { AuthController } from './auth.controller.js';
 import { AuthService } from './auth.service.js';
 import { JWT_SIGNING_KEY, jwtSigningKey } from './jwt-signing-key.js';
 import { JwtAuthGuard, JwtStrategy } from './jwt.strategy.js';
+import { PrincipalCache } from './principal-cache.js';
 import { PrincipalLoader } from './principal-loader.js';
 import { RbacDenials } from './rbac-denials.service.js';
 import { LOGIN_THROTTLED, RequestThrottleGuard } from './request-throttle.guard.js';
@@ -96,6 +97,7 @@ function isLogin(context: ExecutionContext): boolean {
     signingKeyProvider,
     JwtStrategy,
     JwtAuthGuard,
+    PrincipalCache,
     PrincipalLoader,
     RbacDenials,
     AuthService,

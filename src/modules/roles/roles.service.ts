@@ -2,7 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { type Page, type PageQueryDto, keysetPage, toPage } from '../../common/pagination/pagination.js';
 import { DomainException, ValidationFailedException } from '../../common/problem-details/problem-details.js';
+import { TenantContext } from '../../tenancy/tenant-context.js';
 import { TenantTransactions } from '../../tenancy/tenant-transactions.js';
+import { AccessChangeListener } from '../../tenancy/access-change-listener.js';
 import type { CreateRoleDto, PermissionView, RoleView, UpdateRoleDto } from './dto/role.dto.js';
 import { DEFAULT_ROLES, isPermission } from './permissions.js';
 import { RoleEntity, RolePermissionEntity } from './role.entity.js';
@@ -16,7 +18,11 @@ export class RoleNotFoundException extends DomainException {
 /** Roles of the context's tenant. Every method runs in (or joins) the tenant's transaction. */
 @Injectable()
 export class RolesService {
-  constructor(private readonly tx: TenantTransactions) {}
+  constructor(
+    private readonly tx: TenantTransactions,
+    private readonly context: TenantContext,
+    private readonly changes: AccessChangeListener,
+  ) {}
 
   /** Creates the five system roles in the current transaction's tenant; returns their ids by name. */
   async createDefaultRoles(): Promise<Map<string, string>> {
@@ -104,6 +110,7 @@ export class RolesService {
         },
       );
       if (input.permissions) await this.replacePermissions(id, input.permissions);
+      this.announceAccessChange();
       return this.get(id);
     });
   }
@@ -121,6 +128,7 @@ export class RolesService {
         );
       }
       await this.tx.manager.delete(RoleEntity, { id });
+      this.announceAccessChange();
     });
   }
 
@@ -135,6 +143,12 @@ export class RolesService {
       if (!byId) throw new RoleNotFoundException(reference);
       return byId;
     });
+  }
+
+  /** After commit: this tenant's cached principals are stale (see AccessChangeListener). */
+  private announceAccessChange(): void {
+    const tenantId = this.context.tenantId;
+    this.tx.afterCommit(() => this.changes.announce(tenantId));
   }
 
   /** Throws 404 unless every id is a role of this tenant. */

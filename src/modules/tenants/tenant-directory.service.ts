@@ -3,6 +3,7 @@ import { ConfigService } from '@nestjs/config';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import type { Environment } from '../../config/environment.js';
+import { AccessChangeListener } from '../../tenancy/access-change-listener.js';
 import { TenantEntity } from './tenant.entity.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -10,9 +11,10 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const DEFAULT_TENANT_SLUG = 'default';
 
 /**
- * Looks tenants up by id or slug for request resolution, with a short in-process cache (TENANT_CACHE_TTL_MS):
- * resolution runs on every request, tenants change rarely. Changes made through this process invalidate at
- * once; other replicas see them within the TTL.
+ * Looks tenants up by id or slug for request resolution, with an in-process cache: resolution runs on every
+ * request, tenants change rarely. Changes made through this process invalidate at once, other replicas drop the
+ * entry on NOTIFY access_changed; TENANT_CACHE_TTL_MS is the safety net, and while the listener is down the cache
+ * is bypassed.
  */
 @Injectable()
 export class TenantDirectory {
@@ -22,14 +24,16 @@ export class TenantDirectory {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     config: ConfigService<Environment, true>,
+    private readonly changes: AccessChangeListener,
   ) {
     this.ttlMs = config.get('TENANT_CACHE_TTL_MS', { infer: true });
+    changes.onChange((tenantId) => this.invalidateById(tenantId));
   }
 
   /** By id (a UUID) or slug; null when there is no such tenant. */
   async find(reference: string): Promise<TenantEntity | null> {
     const key = reference.toLowerCase();
-    const cached = this.cache.get(key);
+    const cached = this.changes.healthy ? this.cache.get(key) : undefined;
     if (cached && cached.expiresAt > Date.now()) return cached.tenant;
     const repository = this.dataSource.getRepository(TenantEntity);
     const tenant = UUID.test(key)
@@ -40,6 +44,17 @@ export class TenantDirectory {
       this.cache.set(key, { tenant, expiresAt: Date.now() + this.ttlMs });
     }
     return tenant;
+  }
+
+  /** Drops a tenant by id (NOTIFY access_changed carries only the id); '*' drops everything. */
+  invalidateById(tenantId: string): void {
+    if (tenantId === '*') {
+      this.cache.clear();
+      return;
+    }
+    for (const [key, entry] of this.cache) {
+      if (key === tenantId || entry.tenant?.id === tenantId) this.cache.delete(key);
+    }
   }
 
   /** Drops a tenant from the cache (after a change), under both its id and its slug. */

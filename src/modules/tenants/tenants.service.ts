@@ -6,6 +6,7 @@ import { type Page, type PageQueryDto, keysetPage, toPage } from '../../common/p
 import { DomainException } from '../../common/problem-details/problem-details.js';
 import { TenantContext } from '../../tenancy/tenant-context.js';
 import { TenantTransactions } from '../../tenancy/tenant-transactions.js';
+import { AccessChangeListener } from '../../tenancy/access-change-listener.js';
 import { RolesService } from '../roles/roles.service.js';
 import type { UserView } from '../users/dto/user.dto.js';
 import { UsersService } from '../users/users.service.js';
@@ -35,6 +36,7 @@ export class TenantsService {
     private readonly directory: TenantDirectory,
     private readonly roles: RolesService,
     private readonly users: UsersService,
+    private readonly changes: AccessChangeListener,
   ) {}
 
   /**
@@ -112,6 +114,7 @@ export class TenantsService {
     });
     // After the commit (see create): a just-suspended tenant is refused on its next request.
     this.directory.invalidate(updated);
+    this.changes.announce(updated.id);
     return updated;
   }
 

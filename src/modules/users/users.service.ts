@@ -4,6 +4,7 @@ import { type Page, type PageQueryDto, keysetPage, toPage } from '../../common/p
 import { DomainException } from '../../common/problem-details/problem-details.js';
 import { TenantContext } from '../../tenancy/tenant-context.js';
 import { TenantTransactions } from '../../tenancy/tenant-transactions.js';
+import { AccessChangeListener } from '../../tenancy/access-change-listener.js';
 import { RolesService } from '../roles/roles.service.js';
 import type { CreateUserDto, UpdateUserDto, UserView } from './dto/user.dto.js';
 import { PasswordHasher } from './password-hasher.js';
@@ -31,6 +32,7 @@ export class UsersService {
     private readonly context: TenantContext,
     private readonly roles: RolesService,
     private readonly passwords: PasswordHasher,
+    private readonly changes: AccessChangeListener,
   ) {}
 
   list(query: PageQueryDto): Promise<Page<UserView>> {
@@ -92,6 +94,7 @@ export class UsersService {
         },
       );
       if (input.roleIds) await this.replaceRoles(id, input.roleIds);
+      this.announceAccessChange();
       return this.get(id);
     });
   }
@@ -118,6 +121,7 @@ export class UsersService {
         },
       );
       await this.tx.manager.delete(UserRoleEntity, { userId: id });
+      this.announceAccessChange();
     });
   }
 
@@ -134,6 +138,7 @@ export class UsersService {
         .values({ userId, roleId })
         .orIgnore()
         .execute();
+      this.announceAccessChange();
       return this.get(userId);
     });
   }
@@ -154,6 +159,12 @@ export class UsersService {
     return this.tx.run(() =>
       this.tx.manager.getRepository(UserEntity).findOneBy({ email: email.trim().toLowerCase() }),
     );
+  }
+
+  /** After commit: this tenant's cached principals are stale (see AccessChangeListener). */
+  private announceAccessChange(): void {
+    const tenantId = this.context.tenantId;
+    this.tx.afterCommit(() => this.changes.announce(tenantId));
   }
 
   private assertPlatformAdmin(): void {
