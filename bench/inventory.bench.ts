@@ -423,7 +423,12 @@ async function main(): Promise<void> {
       fullReconciliation: { seconds: reconcileSeconds, ledgerRows: Number(ledger_rows), target: '< 60 s' },
     };
     mkdirSync(join(projectRoot, 'bench', 'results'), { recursive: true });
-    const file = join(projectRoot, 'bench', 'results', `inventory-${results.measuredAt.slice(0, 19).replaceAll(':', '')}.json`);
+    const file = join(
+      projectRoot,
+      'bench',
+      'results',
+      `inventory-${results.measuredAt.slice(0, 19).replaceAll(':', '')}.json`,
+    );
     writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
     const table = [
       ['measure', 'value', 'reference', 'ratio / target'],
