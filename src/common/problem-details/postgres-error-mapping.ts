@@ -23,7 +23,7 @@ export function mapPostgresError(error: unknown): (MappedProblem & Record<string
     const where = pgError.constraint ? ` (${pgError.constraint})` : '';
     switch (pgError.code) {
       case 'IES01': {
-        // Raised by apply_ledger_to_balance(): DETAIL names the key and the quantities.
+        // Raised by apply_ledger_to_balances(): DETAIL names the key and the quantities.
         const shortage = parseDetail(pgError.detail) as
           | {
               itemId?: string;
