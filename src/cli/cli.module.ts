@@ -3,10 +3,12 @@ import { ConfigModule } from '@nestjs/config';
 import { ClsPluginTransactional } from '@nestjs-cls/transactional';
 import { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
 import { getDataSourceToken } from '@nestjs/typeorm';
+import { ScheduleModule } from '@nestjs/schedule';
 import { ClsModule } from 'nestjs-cls';
 import type { Environment } from '../config/environment.js';
 import { DatabaseModule } from '../database/database.module.js';
 import type { DatabaseEndpoints } from '../database/database-endpoints.js';
+import { InventorySchedules } from '../modules/inventory/inventory-schedules.service.js';
 import { ReconciliationService } from '../modules/inventory/reconciliation.service.js';
 import { JobsModule } from '../modules/jobs/jobs.module.js';
 import { MetricsModule } from '../modules/metrics/metrics.module.js';
@@ -14,7 +16,11 @@ import { RolesModule } from '../modules/roles/roles.module.js';
 import { TenantsModule } from '../modules/tenants/tenants.module.js';
 import { UsersModule } from '../modules/users/users.module.js';
 import { TenancyModule } from '../tenancy/tenancy.module.js';
-import { BackfillBalancesCommand, ReconcileBalancesCommand } from './commands/balances.commands.js';
+import {
+  BackfillBalancesCommand,
+  ExpireIdempotencyKeysCommand,
+  ReconcileBalancesCommand,
+} from './commands/balances.commands.js';
 import { OrgCreateCommand } from './commands/org-create.command.js';
 import { OrgListCommand } from './commands/org-list.command.js';
 import { UsersAssignCommand } from './commands/users-assign.command.js';
@@ -47,6 +53,7 @@ export class CliModule {
         }),
         MetricsModule,
         DatabaseModule.forRoot(env, database),
+        ScheduleModule.forRoot(),
         JobsModule,
         TenancyModule,
         TenantsModule,
@@ -61,6 +68,8 @@ export class CliModule {
         ReconciliationService,
         ReconcileBalancesCommand,
         BackfillBalancesCommand,
+        InventorySchedules,
+        ExpireIdempotencyKeysCommand,
       ],
     };
   }

@@ -17,18 +17,22 @@ export async function runCommand(
   process.exitCode = undefined;
   // 2: the command line itself is wrong (unknown option, missing argument); 1: the command failed.
   let failure: 0 | 1 | 2 = 0;
-  const app = await CommandFactory.createWithoutRunning(CliModule.forRoot(env, endpoints), {
-    logger: ['error', 'warn'],
-    // commander's own errors (unknown option, missing argument, --help) are printed by commander; it then
-    // calls process.exit unless this handler throws, so throw and decide the exit code below.
-    errorHandler: (error) => {
-      throw error;
+  // A command never runs the cron jobs; it runs one job (or none) and exits.
+  const app = await CommandFactory.createWithoutRunning(
+    CliModule.forRoot({ ...env, SCHEDULERS_ENABLED: false }, endpoints),
+    {
+      logger: ['error', 'warn'],
+      // commander's own errors (unknown option, missing argument, --help) are printed by commander; it then
+      // calls process.exit unless this handler throws, so throw and decide the exit code below.
+      errorHandler: (error) => {
+        throw error;
+      },
+      serviceErrorHandler: (error) => {
+        process.stderr.write(`${describeFailure(error)}\n`);
+        failure = 1;
+      },
     },
-    serviceErrorHandler: (error) => {
-      process.stderr.write(`${describeFailure(error)}\n`);
-      failure = 1;
-    },
-  });
+  );
   try {
     await app.get(CommandRunnerService).run(['node', 'cli', ...args]);
   } catch (error) {

@@ -152,8 +152,10 @@ describe('balance reconciliation and backfill', () => {
          ($1, 'old', 'x', now() - interval '1 minute'), ($1, 'fresh', 'y', now() + interval '1 hour')`,
       [tenant.id],
     );
-    const deleted = await t.app.get(InventorySchedules).expireIdempotencyKeys();
-    expect(deleted).toBeGreaterThanOrEqual(1);
+    const result = await cli(t, 'idempotency:expire');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('deleted 1 expired idempotency record');
+    expect(await t.app.get(InventorySchedules).expireIdempotencyKeys()).toBe(0);
     const keys = await t.database.query<{ key: string }>(
       `select key from idempotency_keys where tenant_id = $1 order by key`,
       [tenant.id],

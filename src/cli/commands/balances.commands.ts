@@ -3,6 +3,7 @@ import {
   type ReconciliationReport,
   ReconciliationService,
 } from '../../modules/inventory/reconciliation.service.js';
+import { InventorySchedules } from '../../modules/inventory/inventory-schedules.service.js';
 import { JobRunner } from '../../modules/jobs/job-runner.service.js';
 
 interface BalanceCommandOptions {
@@ -83,5 +84,20 @@ export class BackfillBalancesCommand extends BalanceCommand {
     // After a rebuild every key was recomputed inside the same transaction: any drift left is a defect.
     const left = outcome.result.details.filter((d) => d.action === 'alerted').length;
     if (left > 0) process.exitCode = 1;
+  }
+}
+
+@Command({
+  name: 'idempotency:expire',
+  description: 'Delete idempotency records older than 24 h (the hourly cron job, run once now)',
+})
+export class ExpireIdempotencyKeysCommand extends CommandRunner {
+  constructor(private readonly schedules: InventorySchedules) {
+    super();
+  }
+
+  async run(): Promise<void> {
+    const deleted = await this.schedules.expireIdempotencyKeys();
+    process.stdout.write(`deleted ${deleted} expired idempotency record(s)\n`);
   }
 }

@@ -45,11 +45,12 @@ export class InventorySchedules implements OnApplicationBootstrap {
       let deleted = 0;
       for (const tenant of await this.maintenance.tenants()) {
         deleted += await this.maintenance.inTenant(tenant.id, async (runner) => {
-          const rows = (await runner.query(
-            `delete from idempotency_keys where tenant_id = $1 and expires_at <= now() returning 1`,
+          // TypeORM answers a DELETE with [rows, affected count].
+          const [, deleted] = (await runner.query(
+            `delete from idempotency_keys where tenant_id = $1 and expires_at <= now()`,
             [tenant.id],
-          )) as unknown[];
-          return rows.length;
+          )) as [unknown[], number];
+          return deleted;
         });
       }
       return deleted;
