@@ -234,6 +234,8 @@ export class CreateInventoryCore1764300000000 implements MigrationInterface {
           JOIN tenants t ON t.id = u.tenant_id
          WHERE d.qty < 0 AND u.qty < 0
            AND coalesce(i.negative_stock, t.settings ->> 'negativeStock', 'deny') <> 'allow'
+           -- A count's approval states what is physically there: it may take a balance below zero.
+           AND coalesce(current_setting('app.posting_count', true), '') = ''
          ORDER BY u.item_id, u.location_id, u.lot_id
          LIMIT 1;
         IF FOUND THEN

@@ -16,6 +16,7 @@ import { HealthModule } from './modules/health/health.module.js';
 import { MetricsModule } from './modules/metrics/metrics.module.js';
 import { ApiKeysModule } from './modules/api-keys/api-keys.module.js';
 import { AuthModule } from './modules/auth/auth.module.js';
+import { CountsModule } from './modules/counts/counts.module.js';
 import { InventoryModule } from './modules/inventory/inventory.module.js';
 import { JobsModule } from './modules/jobs/jobs.module.js';
 import { ItemsModule } from './modules/items/items.module.js';
@@ -99,6 +100,7 @@ export class AppModule {
         ItemsModule,
         LocationsModule,
         InventoryModule,
+        CountsModule,
       ],
       providers: [TenantBootstrap],
     };

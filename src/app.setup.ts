@@ -1,10 +1,14 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import { json } from 'express';
 import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
 import type { Environment } from './config/environment.js';
 import { ProblemDetailsFilter } from './common/problem-details/problem-details.filter.js';
 import { createValidationPipe } from './common/validation/validation.pipe.js';
 import { setupOpenApi } from './openapi.js';
+
+/** Body limit of PUT /api/counts/:id/lines (up to 10,000 lines). */
+const COUNT_LINES_BODY_LIMIT = '8mb';
 
 /**
  * Everything about the HTTP application that is not a module: used by main.ts and by the e2e test factory,
@@ -34,6 +38,12 @@ export async function configureApp(app: NestExpressApplication, env: Environment
       exposedHeaders: ['X-Request-Id', 'Retry-After'],
     });
   }
+  // Count lines may come 10,000 at a time (about 1.2 MB): that one route gets a larger limit; body-parser skips
+  // a body that is already parsed, so the global parser below leaves it alone.
+  app.use(
+    /^\/api\/counts\/[^/]+\/lines$/,
+    json({ limit: COUNT_LINES_BODY_LIMIT, type: ['application/json', 'application/*+json'] }),
+  );
   app.useBodyParser('json', { limit: env.BODY_LIMIT, type: ['application/json', 'application/*+json'] });
   app.useBodyParser('urlencoded', { limit: env.BODY_LIMIT, extended: false });
   app.useGlobalPipes(createValidationPipe());

@@ -3,6 +3,7 @@ import { CreateTenancyAndAccess1764200000000 } from '../../migrations/1764200000
 import { CreateInventoryCore1764300000000 } from '../../migrations/1764300000000-CreateInventoryCore.js';
 import { CreateReconciliationRuns1764400000000 } from '../../migrations/1764400000000-CreateReconciliationRuns.js';
 import { AddAccessChangeNotifications1764500000000 } from '../../migrations/1764500000000-AddAccessChangeNotifications.js';
+import { CreateCounts1764600000000 } from '../../migrations/1764600000000-CreateCounts.js';
 
 /**
  * Every migration, in order. Listed explicitly rather than globbed: under ESM a glob makes TypeORM import the
@@ -14,4 +15,5 @@ export const migrations = [
   CreateInventoryCore1764300000000,
   CreateReconciliationRuns1764400000000,
   AddAccessChangeNotifications1764500000000,
+  CreateCounts1764600000000,
 ];

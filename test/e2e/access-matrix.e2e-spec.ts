@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { DiscoveryModule } from '@nestjs/core';
+import { randomUUID } from 'node:crypto';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 import { createApiKey, createTenant, createUser, type TestTenant } from '../support/tenant-factory.js';
 import { expressRoutes, listRoutes, type RouteInfo } from '../support/routes.js';
@@ -55,7 +56,18 @@ describe('cross-tenant matrix and permission snapshot', () => {
       location.id,
       movement.id,
     ];
-    aSecrets = [a.slug, a.name, a.admin.email, aUser.email, aKey.key, 'A-SKU', 'A item', 'A site', 'A bin'];
+    aSecrets = [
+      a.slug,
+      a.name,
+      a.admin.email,
+      aUser.email,
+      aKey.key,
+      'A-SKU',
+      'A item',
+      'A site',
+      'A bin',
+      'A count',
+    ];
     bCredentials = [
       { name: "B's token", headers: { Authorization: `Bearer ${b.admin.token}` } },
       { name: "B's API key", headers: { 'X-API-Key': bKey.key } },
@@ -63,10 +75,21 @@ describe('cross-tenant matrix and permission snapshot', () => {
   });
   afterAll(() => t.close());
 
+  /**
+   * Bodies for the routes where `{}` would stop at validation (400) before the resource lookup that this matrix
+   * is about. Any well-formed body will do: the lookup of A's resource must fail first.
+   */
+  const VALID_BODIES: Record<string, () => Record<string, unknown>> = {
+    'PUT /api/counts/:id/lines': () => ({
+      lines: [{ itemId: randomUUID(), locationId: randomUUID(), countedQty: '1' }],
+    }),
+  };
+
   function send(route: RouteInfo, path: string, headers: Record<string, string>) {
     const request = t.http()[route.method.toLowerCase() as 'get' | 'post' | 'put' | 'patch' | 'delete'](path);
     for (const [name, value] of Object.entries(headers)) request.set(name, value);
-    return ['POST', 'PUT', 'PATCH'].includes(route.method) ? request.send({}) : request;
+    if (!['POST', 'PUT', 'PATCH'].includes(route.method)) return request;
+    return request.send(VALID_BODIES[`${route.method} ${route.path}`]?.() ?? {});
   }
 
   /** The response must not carry A's data; the id the attacker put in the path may be echoed back. */

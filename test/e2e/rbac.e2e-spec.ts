@@ -8,7 +8,8 @@ import { listRoutes } from '../support/routes.js';
 
 interface RepresentativeRequest {
   method: 'get' | 'post';
-  path: string;
+  /** A path, or how to make one (e.g. a fresh submitted count to approve). */
+  path: string | (() => Promise<string>);
   body?: () => Record<string, unknown>;
 }
 
@@ -19,8 +20,20 @@ interface RepresentativeRequest {
 function representatives(
   tenant: TestTenant,
   stock: { itemId: string; locationId: string },
+  submittedCount: () => Promise<string>,
 ): Record<string, RepresentativeRequest> {
   return {
+    'counts:read': { method: 'get', path: '/api/counts' },
+    'counts:write': {
+      method: 'post',
+      path: '/api/counts',
+      body: () => ({ locationIds: [stock.locationId] }),
+    },
+    'counts:approve': {
+      method: 'post',
+      path: async () => `/api/counts/${await submittedCount()}/approve`,
+      body: () => ({}),
+    },
     'items:read': { method: 'get', path: '/api/items' },
     'items:write': {
       method: 'post',
@@ -92,10 +105,24 @@ describe('default roles against a representative route of each permission', () =
       .set(admin)
       .send({ site: 'RBAC', name: 'Bin' })
       .expect(201);
-    requests = representatives(tenant, {
-      itemId: (item.body as { id: string }).id,
-      locationId: (location.body as { id: string }).id,
-    });
+    const locationId = (location.body as { id: string }).id;
+    const submittedCount = async () => {
+      const sheet = await t
+        .http()
+        .post('/api/counts')
+        .set(admin)
+        .send({ locationIds: [locationId] })
+        .expect(201);
+      const id = (sheet.body as { id: string }).id;
+      await t.http().post(`/api/counts/${id}/start`).set(admin).expect(200);
+      await t.http().post(`/api/counts/${id}/submit`).set(admin).expect(200);
+      return id;
+    };
+    requests = representatives(
+      tenant,
+      { itemId: (item.body as { id: string }).id, locationId },
+      submittedCount,
+    );
   });
   afterAll(() => t.close());
 
@@ -120,7 +147,8 @@ describe('default roles against a representative route of each permission', () =
           `select count(*)::int as before from rbac_audit_log where tenant_id = $1 and user_id = $2 and permission = $3`,
           [tenant.id, user.id, permission],
         );
-        const call = t.http()[request.method](request.path).set('Authorization', `Bearer ${user.token}`);
+        const path = typeof request.path === 'string' ? request.path : await request.path();
+        const call = t.http()[request.method](path).set('Authorization', `Bearer ${user.token}`);
         const response = await (request.body ? call.send(request.body()) : call);
         const [{ after }] = await t.database.query<{ after: number }>(
           `select count(*)::int as after from rbac_audit_log where tenant_id = $1 and user_id = $2 and permission = $3`,

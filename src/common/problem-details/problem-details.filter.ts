@@ -64,13 +64,14 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     const base = { instance: request.originalUrl?.split('?')[0], requestId: requestIdOf(request) };
 
     if (exception instanceof DomainException) {
+      // Extensions first: an extension named like a core member (status, type) must never replace it.
       return {
+        ...exception.extensions,
         type: exception.type,
         title: exception.title,
         status: exception.status,
         detail: exception.message,
         ...base,
-        ...exception.extensions,
       };
     }
     // body-parser errors arrive wrapped by the Express adapter (original as `cause`) or, from other layers, raw.
