@@ -136,6 +136,54 @@ describe('physical counts', () => {
     expect(await balance(item)).toBe('15');
   });
 
+  it('exempts the adjustment from the negative-stock rule: counted 0, then 5 issued, approval takes it to -5', async () => {
+    const other = (
+      (await http().post('/api/items').set(auth).send({ sku: 'C-NEG', name: 'Neg', baseUom: 'ea' })).body as {
+        id: string;
+      }
+    ).id;
+    await receive(other, '5');
+    const sheet = await sheetFor([other]);
+    const result = await lifecycle(sheet, async () => {
+      await countLine(sheet, other, '0');
+      await issue(other, '5');
+    });
+    expect(result.movement!.lines.map((l) => l.qtyBase)).toEqual(['-5']);
+    expect(await balance(other)).toBe('-5');
+  });
+
+  it('leaves uncounted lines alone unless zeroUncounted, and records count events in the outbox', async () => {
+    const quiet = (
+      (await http().post('/api/items').set(auth).send({ sku: 'C-Z', name: 'Zero', baseUom: 'ea' })).body as {
+        id: string;
+      }
+    ).id;
+    await receive(quiet, '6');
+    const first = await sheetFor([quiet]);
+    const untouched = await lifecycle(first, () => Promise.resolve());
+    expect(untouched.movement).toBeNull();
+    expect(await balance(quiet)).toBe('6');
+
+    const second = await sheetFor([quiet]);
+    await http().post(`/api/counts/${second.id}/start`).set(auth).expect(200);
+    await http().post(`/api/counts/${second.id}/submit`).set(auth).expect(200);
+    const zeroed = await http()
+      .post(`/api/counts/${second.id}/approve`)
+      .set(auth)
+      .send({ zeroUncounted: true });
+    expect(zeroed.status).toBe(200);
+    expect(
+      (zeroed.body as { movement: { lines: { qtyBase: string }[] } }).movement.lines.map((l) => l.qtyBase),
+    ).toEqual(['-6']);
+    expect(await balance(quiet)).toBe('0');
+
+    const events = await t.database.query<{ type: string }>(
+      `select type from outbox_events where tenant_id = $1 and payload ->> 'id' = $2 order by created_at, type`,
+      [tenant.id, second.id],
+    );
+    expect(events.map((e) => e.type).sort()).toEqual(['count.posted', 'count.started', 'count.submitted']);
+  });
+
   it('refuses illegal transitions with 409 and approves once under concurrency', async () => {
     const sheet = await sheetFor([item]);
     expect((await http().post(`/api/counts/${sheet.id}/submit`).set(auth)).status).toBe(409);
