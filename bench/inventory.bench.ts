@@ -72,6 +72,7 @@ async function main(): Promise<void> {
     EMBEDDED_PG_PORT: '54339',
     DATABASE_APP_PASSWORD: 'bench-app-password-0123456789',
     JWT_SECRET: 'bench-jwt-secret-0123456789abcdefghijklmnop',
+    WEBHOOK_SECRET_KEY: 'bench-webhook-secret-key-0123456789abcdef',
     BOOTSTRAP_ADMIN_PASSWORD: ADMIN_PASSWORD,
     THROTTLE_LIMIT: '1000000000',
     SCHEDULERS_ENABLED: 'false',

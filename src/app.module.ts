@@ -17,6 +17,7 @@ import { MetricsModule } from './modules/metrics/metrics.module.js';
 import { ApiKeysModule } from './modules/api-keys/api-keys.module.js';
 import { AuthModule } from './modules/auth/auth.module.js';
 import { CountsModule } from './modules/counts/counts.module.js';
+import { WebhooksModule } from './modules/webhooks/webhooks.module.js';
 import { InventoryModule } from './modules/inventory/inventory.module.js';
 import { JobsModule } from './modules/jobs/jobs.module.js';
 import { ItemsModule } from './modules/items/items.module.js';
@@ -101,6 +102,7 @@ export class AppModule {
         LocationsModule,
         InventoryModule,
         CountsModule,
+        WebhooksModule,
       ],
       providers: [TenantBootstrap],
     };

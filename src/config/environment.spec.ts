@@ -69,17 +69,33 @@ describe('parseEnvironment', () => {
         DATABASE_URL: 'postgres://u:p@db/x',
         DATABASE_APP_PASSWORD: 'a-long-enough-password',
         JWT_SECRET: 'x'.repeat(32),
+        WEBHOOK_SECRET_KEY: 'y'.repeat(32),
       }).NODE_ENV,
     ).toBe('production');
   });
 
   it('requires a JWT_SECRET of 32+ characters in production, and only there', () => {
-    const database = { DATABASE_URL: 'postgres://u:p@db/x', DATABASE_APP_PASSWORD: 'a-long-enough-password' };
+    const database = {
+      DATABASE_URL: 'postgres://u:p@db/x',
+      DATABASE_APP_PASSWORD: 'a-long-enough-password',
+      WEBHOOK_SECRET_KEY: 'y'.repeat(32),
+    };
     expect(() => parseEnvironment({ NODE_ENV: 'production', ...database })).toThrow(/JWT_SECRET.*required/);
     expect(() => parseEnvironment({ NODE_ENV: 'production', ...database, JWT_SECRET: 'short' })).toThrow(
       /JWT_SECRET must be longer than or equal to 32 characters/,
     );
     expect(parseEnvironment({ NODE_ENV: 'development' }).JWT_SECRET).toBeUndefined();
+  });
+
+  it('requires WEBHOOK_SECRET_KEY in production', () => {
+    expect(() =>
+      parseEnvironment({
+        NODE_ENV: 'production',
+        DATABASE_URL: 'postgres://u:p@db/x',
+        DATABASE_APP_PASSWORD: 'a-long-enough-password',
+        JWT_SECRET: 'x'.repeat(32),
+      }),
+    ).toThrow(/WEBHOOK_SECRET_KEY.*required/);
   });
 
   it('accepts JWT_EXPIRY as seconds or with a unit, nothing else', () => {

@@ -197,6 +197,15 @@ export class Environment {
 
   @IsCronExpression()
   IDEMPOTENCY_CLEANUP_CRON = '17 * * * *';
+
+  @IsOptional()
+  @IsString()
+  @MinLength(32)
+  WEBHOOK_SECRET_KEY?: string;
+
+  @BooleanFromString()
+  @IsBoolean()
+  WEBHOOK_ALLOW_PRIVATE_NETWORKS = false;
 }
 
 export class ConfigurationError extends Error {
@@ -230,6 +239,9 @@ export function parseEnvironment(raw: Record<string, string | undefined>): Envir
   }
   if (env.NODE_ENV === 'production' && !env.JWT_SECRET) {
     problems.push('JWT_SECRET (32+ characters) is required in production');
+  }
+  if (env.NODE_ENV === 'production' && !env.WEBHOOK_SECRET_KEY) {
+    problems.push('WEBHOOK_SECRET_KEY (32+ characters) is required in production');
   }
   if (problems.length > 0) {
     throw new ConfigurationError(`Invalid configuration: ${problems.join('; ')}`);

@@ -4,6 +4,7 @@ import { CreateInventoryCore1764300000000 } from '../../migrations/1764300000000
 import { CreateReconciliationRuns1764400000000 } from '../../migrations/1764400000000-CreateReconciliationRuns.js';
 import { AddAccessChangeNotifications1764500000000 } from '../../migrations/1764500000000-AddAccessChangeNotifications.js';
 import { CreateCounts1764600000000 } from '../../migrations/1764600000000-CreateCounts.js';
+import { CreateWebhooks1764700000000 } from '../../migrations/1764700000000-CreateWebhooks.js';
 
 /**
  * Every migration, in order. Listed explicitly rather than globbed: under ESM a glob makes TypeORM import the
@@ -16,4 +17,5 @@ export const migrations = [
   CreateReconciliationRuns1764400000000,
   AddAccessChangeNotifications1764500000000,
   CreateCounts1764600000000,
+  CreateWebhooks1764700000000,
 ];

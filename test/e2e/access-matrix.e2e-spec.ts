@@ -22,7 +22,12 @@ describe('cross-tenant matrix and permission snapshot', () => {
   beforeAll(async () => {
     t = await createTestApp({
       imports: [DiscoveryModule],
-      env: { TENANT_SUBDOMAIN_ENABLED: 'true', TENANT_BASE_DOMAIN: 'example.test', THROTTLE_LIMIT: '100000' },
+      env: {
+        TENANT_SUBDOMAIN_ENABLED: 'true',
+        TENANT_BASE_DOMAIN: 'example.test',
+        THROTTLE_LIMIT: '100000',
+        WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
+      },
     });
     routes = listRoutes(t.app);
     a = await createTenant(t, 'victim');
@@ -32,10 +37,15 @@ describe('cross-tenant matrix and permission snapshot', () => {
     const bKey = await createApiKey(t, b, 'Admin');
     const asA = { Authorization: `Bearer ${a.admin.token}` };
     const item = (
-      await t.http().post('/api/items').set(asA).send({ sku: 'A-SKU', name: 'A item', baseUom: 'ea' })
+      await t
+        .http()
+        .post('/api/items')
+        .set(asA)
+        .send({ sku: 'VICTIM-SKU', name: 'victim-item-name', baseUom: 'ea' })
     ).body as { id: string };
-    const location = (await t.http().post('/api/locations').set(asA).send({ site: 'A site', name: 'A bin' }))
-      .body as { id: string };
+    const location = (
+      await t.http().post('/api/locations').set(asA).send({ site: 'victim-site', name: 'victim-bin' })
+    ).body as { id: string };
     const movement = (
       await t
         .http()
@@ -62,11 +72,11 @@ describe('cross-tenant matrix and permission snapshot', () => {
       a.admin.email,
       aUser.email,
       aKey.key,
-      'A-SKU',
-      'A item',
-      'A site',
-      'A bin',
-      'A count',
+      'VICTIM-SKU',
+      'victim-item-name',
+      'victim-site',
+      'victim-bin',
+      'victim-count-name',
     ];
     bCredentials = [
       { name: "B's token", headers: { Authorization: `Bearer ${b.admin.token}` } },

@@ -23,6 +23,12 @@ function representatives(
   submittedCount: () => Promise<string>,
 ): Record<string, RepresentativeRequest> {
   return {
+    'webhooks:read': { method: 'get', path: '/api/webhooks' },
+    'webhooks:write': {
+      method: 'post',
+      path: '/api/webhooks',
+      body: () => ({ name: 'rep', url: 'http://127.0.0.1:9/hook', events: ['*'] }),
+    },
     'counts:read': { method: 'get', path: '/api/counts' },
     'counts:write': {
       method: 'post',
@@ -88,7 +94,10 @@ describe('default roles against a representative route of each permission', () =
   let requests: Record<string, RepresentativeRequest>;
 
   beforeAll(async () => {
-    t = await createTestApp({ imports: [DiscoveryModule], env: { THROTTLE_LIMIT: '100000' } });
+    t = await createTestApp({
+      imports: [DiscoveryModule],
+      env: { THROTTLE_LIMIT: '100000', WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true' },
+    });
     tenant = await createTenant(t, 'rbac');
     users = new Map();
     for (const role of DEFAULT_ROLES) users.set(role.name, await createUser(t, tenant, [role.name]));

@@ -1,0 +1,98 @@
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Param,
+  ParseUUIDPipe,
+  Patch,
+  Post,
+  Query,
+} from '@nestjs/common';
+import { ApiNoContentResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { RequirePermissions } from '../../common/access/access.decorators.js';
+import { SecretInResponse } from '../../common/idempotency/idempotency.interceptor.js';
+import { type Page, PageQueryDto } from '../../common/pagination/pagination.js';
+import {
+  CreateWebhookDto,
+  DeliveryQueryDto,
+  DeliveryView,
+  UpdateWebhookDto,
+  WebhookView,
+  WebhookWithSecretView,
+} from './dto/webhook.dto.js';
+import { EVENT_CATALOG } from './event-catalog.js';
+import { WebhooksService } from './webhooks.service.js';
+
+@ApiTags('webhooks')
+@Controller('api/webhooks')
+export class WebhooksController {
+  constructor(private readonly webhooks: WebhooksService) {}
+
+  @Get()
+  @RequirePermissions('webhooks:read')
+  list(@Query() query: PageQueryDto): Promise<Page<WebhookView>> {
+    return this.webhooks.list(query);
+  }
+
+  @Post()
+  @RequirePermissions('webhooks:write')
+  @SecretInResponse('secret')
+  @ApiOperation({
+    summary: 'Create an endpoint; the secret (whsec_…) is in this response only',
+    description: 'Private, loopback and link-local URLs are refused unless WEBHOOK_ALLOW_PRIVATE_NETWORKS.',
+  })
+  create(@Body() body: CreateWebhookDto): Promise<WebhookWithSecretView> {
+    return this.webhooks.create(body);
+  }
+
+  @Get('events')
+  @RequirePermissions('webhooks:read')
+  @ApiOperation({ summary: 'The event catalog, with an example of each event’s data' })
+  events(): Array<{ type: string; description: string; example: Record<string, unknown> }> {
+    return Object.entries(EVENT_CATALOG).map(([type, entry]) => ({ type, ...entry }));
+  }
+
+  @Get(':id')
+  @RequirePermissions('webhooks:read')
+  get(@Param('id', ParseUUIDPipe) id: string): Promise<WebhookView> {
+    return this.webhooks.get(id);
+  }
+
+  @Patch(':id')
+  @RequirePermissions('webhooks:write')
+  @ApiOperation({ summary: 'Change an endpoint; status active re-enables it (failure count reset)' })
+  update(@Param('id', ParseUUIDPipe) id: string, @Body() body: UpdateWebhookDto): Promise<WebhookView> {
+    return this.webhooks.update(id, body);
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @RequirePermissions('webhooks:write')
+  @ApiNoContentResponse()
+  async delete(@Param('id', ParseUUIDPipe) id: string): Promise<void> {
+    await this.webhooks.delete(id);
+  }
+
+  @Post(':id/rotate-secret')
+  @HttpCode(200)
+  @RequirePermissions('webhooks:write')
+  @SecretInResponse('secret')
+  @ApiOperation({
+    summary: 'New secret, shown once; the old one keeps signing as a second signature for 24 h',
+  })
+  rotate(@Param('id', ParseUUIDPipe) id: string): Promise<WebhookWithSecretView> {
+    return this.webhooks.rotateSecret(id);
+  }
+
+  @Get(':id/deliveries')
+  @RequirePermissions('webhooks:read')
+  @ApiOperation({ summary: 'Deliveries of an endpoint, oldest first; filters status and eventType' })
+  deliveries(
+    @Param('id', ParseUUIDPipe) id: string,
+    @Query() query: DeliveryQueryDto,
+  ): Promise<Page<DeliveryView>> {
+    return this.webhooks.deliveries(id, query);
+  }
+}
