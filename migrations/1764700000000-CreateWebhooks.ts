@@ -4,7 +4,7 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * Webhook endpoints, deliveries and attempts. Fan-out is done by the database: a statement-level trigger on
  * outbox_events inserts one delivery per matching active endpoint of the event's tenant, in the transaction that
  * wrote the event, so no event is fanned out twice or skipped, whatever crashes when (exactly-once by
- * construction). It then NOTIFYs webhook_deliveries so dispatchers wake at commit.
+ * construction). It then NOTIFYs webhook_deliveries with the tenant id, so dispatchers wake at commit.
  */
 export class CreateWebhooks1764700000000 implements MigrationInterface {
   name = 'CreateWebhooks1764700000000';
@@ -83,18 +83,21 @@ export class CreateWebhooks1764700000000 implements MigrationInterface {
       CREATE FUNCTION fan_out_webhook_deliveries() RETURNS trigger
         LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
       DECLARE
-        created integer;
+        created_count bigint;
       BEGIN
-        INSERT INTO webhook_deliveries (tenant_id, endpoint_id, event_id, event_type)
-        SELECT e.tenant_id, w.id, e.id, e.type
-          FROM new_events e
-          JOIN webhook_endpoints w
-            ON w.tenant_id = e.tenant_id AND w.status = 'active' AND ('*' = ANY (w.events) OR e.type = ANY (w.events))
-        ON CONFLICT DO NOTHING;
-        GET DIAGNOSTICS created = ROW_COUNT;
-        IF created > 0 THEN
-          PERFORM pg_notify('webhook_deliveries', '');
-        END IF;
+        -- The notification names the tenant: a dispatcher can work on that tenant's queue under row-level
+        -- security (transaction-local app.tenant_id) without scanning every tenant.
+        WITH created AS (
+          INSERT INTO webhook_deliveries (tenant_id, endpoint_id, event_id, event_type)
+          SELECT e.tenant_id, w.id, e.id, e.type
+            FROM new_events e
+            JOIN webhook_endpoints w
+              ON w.tenant_id = e.tenant_id AND w.status = 'active' AND ('*' = ANY (w.events) OR e.type = ANY (w.events))
+          ON CONFLICT DO NOTHING
+          RETURNING tenant_id
+        )
+        SELECT count(pg_notify('webhook_deliveries', tenant_id::text)) INTO STRICT created_count
+          FROM (SELECT DISTINCT tenant_id FROM created) t;
         RETURN NULL;
       END $$`);
     await q(`

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import pg from 'pg';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 import { createTenant, type TestTenant } from '../support/tenant-factory.js';
 
@@ -100,6 +101,27 @@ describe('webhook endpoints and transactional fan-out', () => {
       .send({ type: 'issue', lines: [{ itemId: item, locationId: bin, qty: 99 }] })
       .expect(409);
     expect(await deliveries(all.id)).toHaveLength(before);
+  });
+
+  it('wakes dispatchers at commit: NOTIFY webhook_deliveries names the tenant', async () => {
+    await endpoint(asA, { events: ['item.created'] }).expect(201);
+    const listener = new pg.Client({ connectionString: t.endpoints.appUrl });
+    await listener.connect();
+    try {
+      await listener.query('LISTEN webhook_deliveries');
+      const heard = new Promise<string | undefined>((resolve) =>
+        listener.once('notification', (message) => resolve(message.payload)),
+      );
+      await t
+        .http()
+        .post('/api/items')
+        .set(asA)
+        .send({ sku: 'H-NOTIFY', name: 'n', baseUom: 'ea' })
+        .expect(201);
+      expect(await heard).toBe(a.id);
+    } finally {
+      await listener.end();
+    }
   });
 
   it("never delivers tenant B's events to A's endpoints, and A's endpoints are 404 for B", async () => {
