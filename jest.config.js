@@ -27,7 +27,9 @@ export default {
       testMatch: ['<rootDir>/test/e2e/**/*.e2e-spec.ts'],
       globalSetup: '<rootDir>/test/support/global-setup.ts',
       globalTeardown: '<rootDir>/test/support/global-teardown.ts',
-      testTimeout: 30000,
     },
   ],
+  // A global option (jest ignores it inside a project): e2e tests send hundreds of requests on a busy 2-core
+  // machine, the cross-tenant matrix alone about a thousand.
+  testTimeout: 60000,
 };

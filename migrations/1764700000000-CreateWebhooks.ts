@@ -107,7 +107,7 @@ export class CreateWebhooks1764700000000 implements MigrationInterface {
 
     await q(`GRANT SELECT, INSERT, UPDATE, DELETE ON webhook_endpoints TO inventory_app`);
     await q(`GRANT SELECT, UPDATE ON webhook_deliveries TO inventory_app`);
-    await q(`GRANT SELECT ON webhook_attempts TO inventory_app`);
+    await q(`GRANT SELECT, INSERT ON webhook_attempts TO inventory_app`);
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {

@@ -206,6 +206,31 @@ export class Environment {
   @BooleanFromString()
   @IsBoolean()
   WEBHOOK_ALLOW_PRIVATE_NETWORKS = false;
+
+  @BooleanFromString()
+  @IsBoolean()
+  WEBHOOK_DISPATCHER_ENABLED = true;
+
+  @Matches(/^\d+(,\d+)*$/, {
+    message: 'WEBHOOK_RETRY_DELAYS must be comma-separated milliseconds, e.g. 1000,5000,25000',
+  })
+  WEBHOOK_RETRY_DELAYS = '1000,5000,25000';
+
+  @IntegerFromString()
+  @IsInt()
+  @Min(1)
+  @Max(64)
+  WEBHOOK_CONCURRENCY = 8;
+
+  @IntegerFromString()
+  @IsInt()
+  @Min(10)
+  WEBHOOK_POLL_INTERVAL_MS = 1000;
+
+  @IntegerFromString()
+  @IsInt()
+  @Min(1)
+  WEBHOOK_DISABLE_AFTER_FAILURES = 50;
 }
 
 export class ConfigurationError extends Error {

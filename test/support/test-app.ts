@@ -50,6 +50,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     DATABASE_APP_PASSWORD: TEST_APP_PASSWORD,
     JWT_SECRET: TEST_JWT_SECRET,
     SCHEDULERS_ENABLED: 'false',
+    WEBHOOK_DISPATCHER_ENABLED: 'false',
     BOOTSTRAP_ADMIN_EMAIL: TEST_PLATFORM_ADMIN.email,
     BOOTSTRAP_ADMIN_PASSWORD: TEST_PLATFORM_ADMIN.password,
     ...options.env,

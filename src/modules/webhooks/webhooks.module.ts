@@ -1,15 +1,16 @@
 import { Module } from '@nestjs/common';
+import { WebhookDispatcher } from './webhook-dispatcher.service.js';
 import { WebhookSecrets } from './webhook-secrets.js';
 import { WebhookUrlGuard } from './webhook-url-guard.js';
 import { WebhooksController } from './webhooks.controller.js';
 import { WebhooksService } from './webhooks.service.js';
 
 /**
- * Webhook endpoints and their deliveries. Deliveries are created by the database (fan-out trigger on the outbox);
- * sending them (the dispatcher) is the next step of this module and not here yet.
+ * Webhook endpoints and their deliveries. Deliveries are created by the database (fan-out trigger on the outbox)
+ * and sent by the WebhookDispatcher.
  */
 @Module({
   controllers: [WebhooksController],
-  providers: [WebhooksService, WebhookSecrets, WebhookUrlGuard],
+  providers: [WebhooksService, WebhookSecrets, WebhookUrlGuard, WebhookDispatcher],
 })
 export class WebhooksModule {}

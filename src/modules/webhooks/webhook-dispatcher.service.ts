@@ -1,0 +1,312 @@
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { createHmac } from 'node:crypto';
+import pg from 'pg';
+import type { DataSource } from 'typeorm';
+import type { Environment } from '../../config/environment.js';
+import { DATABASE_ENDPOINTS } from '../../database/database.constants.js';
+import type { DatabaseEndpoints } from '../../database/database-endpoints.js';
+import { WebhookSecrets } from './webhook-secrets.js';
+import { WebhookUrlGuard } from './webhook-url-guard.js';
+
+/** A claimed delivery is leased for this long; a crash mid-send makes it due again after it (at-least-once). */
+const LEASE = "interval '2 minutes'";
+const RESPONSE_CAP = 4096;
+
+interface Claimed {
+  id: string;
+  attempts: number;
+  event_id: string;
+  event_type: string;
+  payload: unknown;
+  event_created_at: Date;
+  endpoint_id: string;
+  url: string;
+  headers: Record<string, string>;
+  retry_count: number;
+  timeout_ms: number;
+  secret_encrypted: string;
+  previous_secret_encrypted: string | null;
+  previous_valid: boolean;
+}
+
+interface Outcome {
+  httpStatus: number | null;
+  error: string | null;
+  responseBody: string | null;
+  durationMs: number;
+  startedAt: Date;
+}
+
+/** Standard Webhooks: base64 HMAC-SHA256 of "{id}.{timestamp}.{body}" keyed with the base64 part of the secret. */
+export function standardSignature(secret: string, id: string, timestamp: number, body: string): string {
+  const key = Buffer.from(secret.replace(/^whsec_/, ''), 'base64');
+  return `v1,${createHmac('sha256', key).update(`${id}.${timestamp}.${body}`).digest('base64')}`;
+}
+
+/**
+ * Sends pending deliveries. Work is found per tenant (NOTIFY webhook_deliveries carries the tenant id; a poll
+ * every WEBHOOK_POLL_INTERVAL_MS catches retries and missed notifications) and claimed under row-level security
+ * with FOR UPDATE SKIP LOCKED plus a lease, so several replicas share the queue and never send the same attempt
+ * twice. Every attempt is recorded; only 2xx succeeds; failures retry after WEBHOOK_RETRY_DELAYS (with jitter) up
+ * to the endpoint's retryCount, then go to dlq; 410 disables the endpoint, as do WEBHOOK_DISABLE_AFTER_FAILURES
+ * consecutive failures.
+ */
+@Injectable()
+export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('WebhookDispatcher');
+  private readonly enabled: boolean;
+  private readonly delays: number[];
+  private readonly concurrency: number;
+  private readonly pollMs: number;
+  private readonly disableAfter: number;
+  private readonly pendingTenants = new Set<string>();
+  private listener?: pg.Client;
+  private stopped = false;
+  private wake?: () => void;
+  private loop?: Promise<void>;
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    @Inject(DATABASE_ENDPOINTS) private readonly endpoints: DatabaseEndpoints,
+    private readonly secrets: WebhookSecrets,
+    private readonly urls: WebhookUrlGuard,
+    config: ConfigService<Environment, true>,
+  ) {
+    this.enabled = config.get('WEBHOOK_DISPATCHER_ENABLED', { infer: true });
+    this.delays = config.get('WEBHOOK_RETRY_DELAYS', { infer: true }).split(',').map(Number);
+    this.concurrency = config.get('WEBHOOK_CONCURRENCY', { infer: true });
+    this.pollMs = config.get('WEBHOOK_POLL_INTERVAL_MS', { infer: true });
+    this.disableAfter = config.get('WEBHOOK_DISABLE_AFTER_FAILURES', { infer: true });
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    if (!this.enabled) return;
+    const listener = new pg.Client({
+      connectionString: this.endpoints.appUrl,
+      application_name: 'inventory-enterprise:webhooks',
+    });
+    listener.on('notification', (message) => {
+      if (message.payload) this.pendingTenants.add(message.payload);
+      this.wake?.();
+    });
+    listener.on('error', (error) => this.logger.warn(`listener: ${error.message}; polling continues`));
+    try {
+      await listener.connect();
+      await listener.query('LISTEN webhook_deliveries');
+      this.listener = listener;
+    } catch (error) {
+      this.logger.warn(`cannot LISTEN (${(error as Error).message}); relying on polling`);
+    }
+    this.loop = this.run();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    this.wake?.();
+    await this.loop;
+    await this.listener?.end().catch(() => undefined);
+  }
+
+  private async run(): Promise<void> {
+    let lastPoll = 0;
+    while (!this.stopped) {
+      try {
+        if (Date.now() - lastPoll >= this.pollMs) {
+          lastPoll = Date.now();
+          const tenants = await this.dataSource.query<{ id: string }[]>(
+            `select id from tenants where status = 'active'`,
+          );
+          for (const { id } of tenants) this.pendingTenants.add(id);
+        }
+        let worked = false;
+        for (const tenantId of [...this.pendingTenants]) {
+          this.pendingTenants.delete(tenantId);
+          if (await this.drain(tenantId)) worked = true;
+          if (this.stopped) return;
+        }
+        if (!worked) await this.sleep(this.pollMs);
+      } catch (error) {
+        this.logger.error(`dispatch loop: ${(error as Error).message}`);
+        await this.sleep(this.pollMs);
+      }
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+
+  /** Claims and sends due deliveries of one tenant, batch by batch; true when it sent anything. */
+  private async drain(tenantId: string): Promise<boolean> {
+    let sent = false;
+    for (;;) {
+      const batch = await this.claim(tenantId);
+      if (batch.length === 0) return sent;
+      sent = true;
+      await Promise.all(batch.map((delivery) => this.deliver(tenantId, delivery)));
+      if (this.stopped) return sent;
+    }
+  }
+
+  private claim(tenantId: string): Promise<Claimed[]> {
+    return this.dataSource.transaction(async (manager) => {
+      await manager.query(`select set_config('app.tenant_id', $1, true)`, [tenantId]);
+      return manager.query<Claimed[]>(
+        `with due as (
+           select tenant_id, id from webhook_deliveries
+            where status = 'pending' and next_attempt_at <= now()
+            order by next_attempt_at limit $1 for update skip locked
+         ), leased as (
+           update webhook_deliveries d set attempts = d.attempts + 1, next_attempt_at = now() + ${LEASE}
+             from due where d.tenant_id = due.tenant_id and d.id = due.id
+           returning d.*
+         )
+         select l.id, l.attempts, l.event_id, l.event_type, e.payload, e.created_at as event_created_at,
+                w.id as endpoint_id, w.url, w.headers, w.retry_count, w.timeout_ms, w.secret_encrypted,
+                w.previous_secret_encrypted, coalesce(w.previous_secret_expires_at > now(), false) as previous_valid
+           from leased l
+           join outbox_events e on e.tenant_id = l.tenant_id and e.id = l.event_id
+           join webhook_endpoints w on w.tenant_id = l.tenant_id and w.id = l.endpoint_id`,
+        [this.concurrency],
+      );
+    });
+  }
+
+  private async deliver(tenantId: string, delivery: Claimed): Promise<void> {
+    const body = JSON.stringify({
+      id: delivery.event_id,
+      type: delivery.event_type,
+      tenantId,
+      createdAt: delivery.event_created_at.toISOString(),
+      data: delivery.payload,
+    });
+    const outcome = await this.send(delivery, body);
+    await this.record(tenantId, delivery, outcome);
+  }
+
+  private async send(delivery: Claimed, body: string): Promise<Outcome> {
+    const startedAt = new Date();
+    const started = performance.now();
+    const verdict = await this.urls.check(delivery.url);
+    if (!verdict.ok) {
+      return {
+        httpStatus: null,
+        error: `refused: ${verdict.reason}`,
+        responseBody: null,
+        durationMs: 0,
+        startedAt,
+      };
+    }
+    const secret = this.secrets.decrypt(delivery.secret_encrypted);
+    const timestamp = Math.floor(Date.now() / 1000);
+    const signatures = [standardSignature(secret, delivery.event_id, timestamp, body)];
+    if (delivery.previous_secret_encrypted && delivery.previous_valid) {
+      signatures.push(
+        standardSignature(
+          this.secrets.decrypt(delivery.previous_secret_encrypted),
+          delivery.event_id,
+          timestamp,
+          body,
+        ),
+      );
+    }
+    try {
+      const response = await fetch(delivery.url, {
+        method: 'POST',
+        redirect: 'manual',
+        signal: AbortSignal.timeout(delivery.timeout_ms),
+        headers: {
+          ...delivery.headers,
+          'content-type': 'application/json',
+          'user-agent': 'inventory-enterprise-webhooks/1',
+          'webhook-id': delivery.event_id,
+          'webhook-timestamp': String(timestamp),
+          'webhook-signature': signatures.join(' '),
+          'x-webhook-event': delivery.event_type,
+          'x-webhook-signature': createHmac('sha256', secret).update(body).digest('hex'),
+        },
+        body,
+      });
+      const text = (await response.text()).slice(0, RESPONSE_CAP);
+      const ok = response.status >= 200 && response.status < 300;
+      return {
+        httpStatus: response.status,
+        error: ok ? null : `HTTP ${response.status}`,
+        responseBody: text,
+        durationMs: Math.round(performance.now() - started),
+        startedAt,
+      };
+    } catch (error) {
+      const message =
+        (error as Error).name === 'TimeoutError'
+          ? `timeout after ${delivery.timeout_ms} ms`
+          : (error as Error).message;
+      return {
+        httpStatus: null,
+        error: message,
+        responseBody: null,
+        durationMs: Math.round(performance.now() - started),
+        startedAt,
+      };
+    }
+  }
+
+  private async record(tenantId: string, delivery: Claimed, outcome: Outcome): Promise<void> {
+    const success = outcome.error === null;
+    const gone = outcome.httpStatus === 410;
+    const retriesLeft = delivery.attempts <= delivery.retry_count && !gone;
+    const delay = this.delays[Math.min(delivery.attempts - 1, this.delays.length - 1)] ?? 0;
+    const jittered = Math.round(delay * (0.9 + Math.random() * 0.2));
+    const status = success ? 'success' : retriesLeft ? 'pending' : 'dlq';
+    await this.dataSource.transaction(async (manager) => {
+      await manager.query(`select set_config('app.tenant_id', $1, true)`, [tenantId]);
+      await manager.query(
+        `insert into webhook_attempts (tenant_id, delivery_id, attempt, started_at, duration_ms, http_status, error, response_body)
+         values ($1, $2, $3, $4, $5, $6, $7, $8)`,
+        [
+          tenantId,
+          delivery.id,
+          delivery.attempts,
+          outcome.startedAt,
+          outcome.durationMs,
+          outcome.httpStatus,
+          outcome.error,
+          outcome.responseBody,
+        ],
+      );
+      await manager.query(
+        `update webhook_deliveries set status = $2, http_status = $3, error = $4,
+                next_attempt_at = case when $2 = 'pending' then now() + ($5 || ' milliseconds')::interval else next_attempt_at end,
+                completed_at = case when $2 = 'pending' then null else now() end
+          where id = $1`,
+        [delivery.id, status, outcome.httpStatus, outcome.error, String(jittered)],
+      );
+      await manager.query(
+        `update webhook_endpoints set
+           last_success_at = case when $2 then now() else last_success_at end,
+           last_failure_at = case when $2 then last_failure_at else now() end,
+           failure_count = case when $2 then 0 else failure_count + 1 end,
+           status = case when $3 or (not $2 and failure_count + 1 >= $4) then 'disabled' else status end,
+           disabled_reason = case when $3 then 'HTTP 410 Gone'
+                                  when not $2 and failure_count + 1 >= $4 then 'too many consecutive failures'
+                                  else disabled_reason end
+         where id = $1`,
+        [delivery.endpoint_id, success, gone, this.disableAfter],
+      );
+    });
+  }
+}

@@ -1,0 +1,174 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { createHmac } from 'node:crypto';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Webhook } from 'standardwebhooks';
+import { createTestApp, type TestApp } from '../support/test-app.js';
+import { createTenant, type TestTenant } from '../support/tenant-factory.js';
+
+interface Received {
+  path: string;
+  headers: IncomingHttpHeaders;
+  body: string;
+  at: number;
+}
+
+/** A real HTTP receiver on 127.0.0.1 answering per path with a scripted sequence of status codes. */
+class Receiver {
+  readonly requests: Received[] = [];
+  private readonly scripts = new Map<string, number[]>();
+  private server!: Server;
+  url = '';
+
+  async start(): Promise<void> {
+    this.server = createServer((request, response) => {
+      let body = '';
+      request.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
+      request.on('end', () => {
+        const path = request.url ?? '/';
+        this.requests.push({ path, headers: request.headers, body, at: Date.now() });
+        const script = this.scripts.get(path) ?? [];
+        response.statusCode = script.length > 1 ? script.shift()! : (script[0] ?? 200);
+        response.end('ok');
+      });
+    });
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  script(path: string, statuses: number[]): void {
+    this.scripts.set(path, statuses);
+  }
+
+  on(path: string): Received[] {
+    return this.requests.filter((r) => r.path === path);
+  }
+
+  async until(predicate: () => boolean, what: string): Promise<void> {
+    for (let i = 0; i < 200 && !predicate(); i += 1) await new Promise((resolve) => setTimeout(resolve, 50));
+    if (!predicate()) throw new Error(`timed out waiting for ${what}`);
+  }
+
+  stop(): Promise<void> {
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+}
+
+describe('webhook dispatcher against real receivers', () => {
+  let t: TestApp;
+  let tenant: TestTenant;
+  let auth: { Authorization: string };
+  const receiver = new Receiver();
+
+  async function subscribe(path: string, body: Record<string, unknown> = {}) {
+    const response = await t
+      .http()
+      .post('/api/webhooks')
+      .set(auth)
+      .send({ name: path, url: `${receiver.url}${path}`, events: ['item.created'], ...body });
+    expect(response.status).toBe(201);
+    return response.body as { id: string; secret: string };
+  }
+
+  const createItem = (sku: string) =>
+    t.http().post('/api/items').set(auth).send({ sku, name: sku, baseUom: 'ea' }).expect(201);
+
+  async function delivery(endpointId: string) {
+    const response = await t.http().get(`/api/webhooks/${endpointId}/deliveries`).set(auth);
+    return (response.body as { data: { status: string; attempts: number; httpStatus: number | null }[] })
+      .data;
+  }
+
+  beforeAll(async () => {
+    await receiver.start();
+    t = await createTestApp({
+      env: {
+        WEBHOOK_DISPATCHER_ENABLED: 'true',
+        WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
+        WEBHOOK_RETRY_DELAYS: '100,200,300',
+        WEBHOOK_POLL_INTERVAL_MS: '50',
+        THROTTLE_LIMIT: '100000',
+      },
+    });
+    tenant = await createTenant(t, 'dispatch');
+    auth = { Authorization: `Bearer ${tenant.admin.token}` };
+  });
+  afterAll(async () => {
+    await t.close();
+    await receiver.stop();
+  });
+
+  it('delivers signed events that verify with standardwebhooks and with plain HMAC', async () => {
+    const hook = await subscribe('/ok');
+    await createItem('D-OK');
+    await receiver.until(() => receiver.on('/ok').length === 1, 'the delivery');
+    const [received] = receiver.on('/ok');
+    const payload = new Webhook(hook.secret.replace(/^whsec_/, '')).verify(received.body, {
+      'webhook-id': String(received.headers['webhook-id']),
+      'webhook-timestamp': String(received.headers['webhook-timestamp']),
+      'webhook-signature': String(received.headers['webhook-signature']),
+    }) as { type: string; tenantId: string; data: { sku: string } };
+    expect(payload).toMatchObject({ type: 'item.created', tenantId: tenant.id, data: { sku: 'D-OK' } });
+    expect(received.headers['x-webhook-event']).toBe('item.created');
+    expect(received.headers['x-webhook-signature']).toBe(
+      createHmac('sha256', hook.secret).update(received.body).digest('hex'),
+    );
+    for (let i = 0; i < 40 && (await delivery(hook.id))[0]?.status !== 'success'; i += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(await delivery(hook.id)).toEqual([
+      expect.objectContaining({ status: 'success', attempts: 1, httpStatus: 200 }),
+    ]);
+  });
+
+  it('retries 500, 500 and delivers on the 3rd attempt with the same webhook-id, spaced by the schedule', async () => {
+    receiver.script('/flaky', [500, 500, 200]);
+    const hook = await subscribe('/flaky');
+    await createItem('D-FLAKY');
+    await receiver.until(() => receiver.on('/flaky').length === 3, 'three attempts');
+    const attempts = receiver.on('/flaky');
+    expect(new Set(attempts.map((a) => a.headers['webhook-id'])).size).toBe(1);
+    expect(attempts[1].at - attempts[0].at).toBeGreaterThanOrEqual(90);
+    expect(attempts[2].at - attempts[1].at).toBeGreaterThanOrEqual(180);
+    for (let i = 0; i < 40 && (await delivery(hook.id))[0]?.status !== 'success'; i += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(await delivery(hook.id)).toEqual([expect.objectContaining({ status: 'success', attempts: 3 })]);
+    const [{ n }] = await t.database.query<{ n: number }>(
+      `select count(*)::int as n from webhook_attempts a join webhook_deliveries d on d.tenant_id = a.tenant_id and d.id = a.delivery_id
+        where d.endpoint_id = $1`,
+      [hook.id],
+    );
+    expect(n).toBe(3);
+  });
+
+  it('dead-letters after the last retry', async () => {
+    receiver.script('/down', [500]);
+    const hook = await subscribe('/down', { retryCount: 2 });
+    await createItem('D-DOWN');
+    await receiver.until(() => receiver.on('/down').length === 3, 'three attempts');
+    for (let i = 0; i < 40 && (await delivery(hook.id))[0]?.status !== 'dlq'; i += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(await delivery(hook.id)).toEqual([
+      expect.objectContaining({ status: 'dlq', attempts: 3, httpStatus: 500 }),
+    ]);
+  });
+
+  it('disables the endpoint on 410 Gone', async () => {
+    receiver.script('/gone', [410]);
+    const hook = await subscribe('/gone');
+    await createItem('D-GONE');
+    await receiver.until(() => receiver.on('/gone').length === 1, 'the attempt');
+    for (let i = 0; i < 40; i += 1) {
+      const status = ((await t.http().get(`/api/webhooks/${hook.id}`).set(auth)).body as { status: string })
+        .status;
+      if (status === 'disabled') break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect((await t.http().get(`/api/webhooks/${hook.id}`).set(auth)).body).toMatchObject({
+      status: 'disabled',
+    });
+    expect(await delivery(hook.id)).toEqual([expect.objectContaining({ status: 'dlq', httpStatus: 410 })]);
+  });
+});
