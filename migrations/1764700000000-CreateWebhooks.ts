@@ -92,7 +92,9 @@ export class CreateWebhooks1764700000000 implements MigrationInterface {
           SELECT e.tenant_id, w.id, e.id, e.type
             FROM new_events e
             JOIN webhook_endpoints w
-              ON w.tenant_id = e.tenant_id AND w.status = 'active' AND ('*' = ANY (w.events) OR e.type = ANY (w.events))
+              ON w.tenant_id = e.tenant_id AND w.status = 'active'
+             AND CASE WHEN e.type = 'webhook.test' THEN w.id = (e.payload ->> 'endpointId')::uuid
+                      ELSE '*' = ANY (w.events) OR e.type = ANY (w.events) END
           ON CONFLICT DO NOTHING
           RETURNING tenant_id
         )

@@ -155,6 +155,40 @@ describe('webhook dispatcher against real receivers', () => {
     ]);
   });
 
+  it('delivers a dead-lettered event after the receiver recovers and it is retried; /test reaches one endpoint', async () => {
+    receiver.script('/later', [500]);
+    const hook = await subscribe('/later', { retryCount: 0 });
+    await createItem('D-LATER');
+    for (let i = 0; i < 60 && (await delivery(hook.id))[0]?.status !== 'dlq'; i += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(await delivery(hook.id)).toEqual([expect.objectContaining({ status: 'dlq', attempts: 1 })]);
+    receiver.script('/later', [200]);
+    const [dead] = (
+      (await t.http().get(`/api/webhooks/${hook.id}/deliveries?status=dlq`).set(auth)).body as {
+        data: { id: string }[];
+      }
+    ).data;
+    await t.http().post(`/api/webhooks/${hook.id}/deliveries/${dead.id}/retry`).set(auth).expect(202);
+    for (let i = 0; i < 60 && (await delivery(hook.id))[0]?.status !== 'success'; i += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(await delivery(hook.id)).toEqual([expect.objectContaining({ status: 'success', attempts: 2 })]);
+    expect(
+      (await t.http().post(`/api/webhooks/${hook.id}/deliveries/${dead.id}/retry`).set(auth)).status,
+    ).toBe(409);
+
+    const other = await subscribe('/other');
+    const sent = await t.http().post(`/api/webhooks/${hook.id}/test`).set(auth);
+    expect(sent.status).toBe(202);
+    await receiver.until(
+      () => receiver.on('/later').some((r) => r.headers['x-webhook-event'] === 'webhook.test'),
+      'the test event',
+    );
+    expect(receiver.on('/other').some((r) => r.headers['x-webhook-event'] === 'webhook.test')).toBe(false);
+    expect((await delivery(other.id)).length).toBe(0);
+  });
+
   it('disables the endpoint on 410 Gone', async () => {
     receiver.script('/gone', [410]);
     const hook = await subscribe('/gone');

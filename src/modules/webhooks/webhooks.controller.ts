@@ -86,6 +86,33 @@ export class WebhooksController {
     return this.webhooks.rotateSecret(id);
   }
 
+  @Post(':id/test')
+  @HttpCode(202)
+  @RequirePermissions('webhooks:write')
+  @ApiOperation({ summary: 'Send a webhook.test event to this endpoint' })
+  test(@Param('id', ParseUUIDPipe) id: string): Promise<{ eventId: string }> {
+    return this.webhooks.sendTest(id);
+  }
+
+  @Post(':id/deliveries/:deliveryId/retry')
+  @HttpCode(202)
+  @RequirePermissions('webhooks:write')
+  @ApiOperation({ summary: 'Re-queue a failed or dead-lettered delivery for one more attempt' })
+  retry(
+    @Param('id', ParseUUIDPipe) id: string,
+    @Param('deliveryId', ParseUUIDPipe) deliveryId: string,
+  ): Promise<{ requeued: number }> {
+    return this.webhooks.retry(id, deliveryId);
+  }
+
+  @Post(':id/deliveries/replay-dlq')
+  @HttpCode(202)
+  @RequirePermissions('webhooks:write')
+  @ApiOperation({ summary: 'Re-queue every dead-lettered delivery of this endpoint' })
+  replayDlq(@Param('id', ParseUUIDPipe) id: string): Promise<{ requeued: number }> {
+    return this.webhooks.retry(id);
+  }
+
   @Get(':id/deliveries')
   @RequirePermissions('webhooks:read')
   @ApiOperation({ summary: 'Deliveries of an endpoint, oldest first; filters status and eventType' })

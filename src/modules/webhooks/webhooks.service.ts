@@ -180,6 +180,47 @@ export class WebhooksService {
     });
   }
 
+  /** Sends a `webhook.test` event to this endpoint only (the fan-out matches it by endpointId). */
+  sendTest(id: string): Promise<{ eventId: string }> {
+    return this.tx.run(async () => {
+      const endpoint = await this.find(id);
+      const [{ id: eventId }] = await this.tx.manager.query<[{ id: string }]>(
+        `insert into outbox_events (tenant_id, type, payload)
+         values (current_setting('app.tenant_id')::uuid, 'webhook.test', $1::jsonb) returning id`,
+        [JSON.stringify({ endpointId: endpoint.id, message: 'test' })],
+      );
+      return { eventId };
+    });
+  }
+
+  /** Re-queues a failed or dead-lettered delivery (one more attempt) or, without a delivery id, every dlq one. */
+  retry(id: string, deliveryId?: string): Promise<{ requeued: number }> {
+    return this.tx.run(async () => {
+      await this.find(id);
+      const [, requeued] = await this.tx.manager.query<[unknown[], number]>(
+        `update webhook_deliveries set status = 'pending', next_attempt_at = now(), completed_at = null
+          where endpoint_id = $1 and (($2::uuid is not null and id = $2 and status in ('failed', 'dlq'))
+                                   or ($2::uuid is null and status = 'dlq'))`,
+        [id, deliveryId ?? null],
+      );
+      if (deliveryId && requeued === 0) {
+        const [exists] = await this.tx.manager.query<unknown[]>(
+          `select 1 from webhook_deliveries where endpoint_id = $1 and id = $2`,
+          [id, deliveryId],
+        );
+        if (!exists) throw new DomainException(404, 'not-found', 'Not found', `No delivery ${deliveryId}`);
+        throw new DomainException(
+          409,
+          'illegal-transition',
+          'Not retryable',
+          'Only failed or dead-lettered deliveries can be retried',
+        );
+      }
+      await this.tx.manager.query(`select pg_notify('webhook_deliveries', current_setting('app.tenant_id'))`);
+      return { requeued };
+    });
+  }
+
   private async validate(input: Partial<CreateWebhookDto>): Promise<void> {
     const errors: { field: string; message: string }[] = [];
     for (const [index, event] of (input.events ?? []).entries()) {
