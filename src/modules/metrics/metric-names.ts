@@ -8,3 +8,5 @@ export const RECONCILIATION_DRIFT_KEYS = 'balance_reconciliation_drift_keys';
 export const JOB_RUNS = 'job_runs_total';
 export const JOB_LAST_RUN = 'job_last_run_timestamp_seconds';
 export const JOB_DURATION = 'job_last_duration_seconds';
+export const WEBHOOK_DELIVERIES = 'webhook_deliveries_total';
+export const WEBHOOK_DELIVERY_DURATION = 'webhook_delivery_duration_seconds';

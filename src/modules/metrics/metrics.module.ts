@@ -18,6 +18,8 @@ import {
   RBAC_DENIED,
   RECONCILIATION_DRIFT_KEYS,
   TENANT_REQUESTS,
+  WEBHOOK_DELIVERIES,
+  WEBHOOK_DELIVERY_DURATION,
 } from './metric-names.js';
 
 const metricProviders = [
@@ -61,6 +63,17 @@ const metricProviders = [
     name: JOB_DURATION,
     help: 'Duration in seconds of the last run of a system job',
     labelNames: ['job'],
+  }),
+  makeCounterProvider({
+    name: WEBHOOK_DELIVERIES,
+    help: 'Webhook delivery attempts by event type and resulting status (success, failed: will retry, dlq)',
+    labelNames: ['event', 'status'],
+  }),
+  makeHistogramProvider({
+    name: WEBHOOK_DELIVERY_DURATION,
+    help: 'Duration of webhook delivery attempts in seconds, by outcome',
+    labelNames: ['outcome'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
   }),
   makeCounterProvider({
     name: RBAC_DENIED,

@@ -7,11 +7,14 @@ import {
 } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { InjectDataSource } from '@nestjs/typeorm';
+import { InjectMetric } from '@willsoto/nestjs-prometheus';
+import type { Counter, Histogram } from 'prom-client';
 import { createHmac } from 'node:crypto';
 import pg from 'pg';
 import type { DataSource } from 'typeorm';
 import type { Environment } from '../../config/environment.js';
 import { DATABASE_ENDPOINTS } from '../../database/database.constants.js';
+import { WEBHOOK_DELIVERIES, WEBHOOK_DELIVERY_DURATION } from '../metrics/metric-names.js';
 import type { DatabaseEndpoints } from '../../database/database-endpoints.js';
 import { WebhookSecrets } from './webhook-secrets.js';
 import { WebhookUrlGuard } from './webhook-url-guard.js';
@@ -78,6 +81,8 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
     @Inject(DATABASE_ENDPOINTS) private readonly endpoints: DatabaseEndpoints,
     private readonly secrets: WebhookSecrets,
     private readonly urls: WebhookUrlGuard,
+    @InjectMetric(WEBHOOK_DELIVERIES) private readonly deliveries: Counter<'event' | 'status'>,
+    @InjectMetric(WEBHOOK_DELIVERY_DURATION) private readonly duration: Histogram<'outcome'>,
     config: ConfigService<Environment, true>,
   ) {
     this.enabled = config.get('WEBHOOK_DISPATCHER_ENABLED', { infer: true });
@@ -272,6 +277,8 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
     const delay = this.delays[Math.min(delivery.attempts - 1, this.delays.length - 1)] ?? 0;
     const jittered = Math.round(delay * (0.9 + Math.random() * 0.2));
     const status = success ? 'success' : retriesLeft ? 'pending' : 'dlq';
+    this.deliveries.inc({ event: delivery.event_type, status: status === 'pending' ? 'failed' : status });
+    this.duration.observe({ outcome: success ? 'success' : 'failure' }, outcome.durationMs / 1000);
     await this.dataSource.transaction(async (manager) => {
       await manager.query(`select set_config('app.tenant_id', $1, true)`, [tenantId]);
       await manager.query(
