@@ -121,6 +121,29 @@ describe('webhook dispatcher against real receivers', () => {
     ]);
   });
 
+  it("signs a rotated endpoint's deliveries with the new and the old secret for 24 h", async () => {
+    const hook = await subscribe('/rotated');
+    const rotated = await t.http().post(`/api/webhooks/${hook.id}/rotate-secret`).set(auth).expect(200);
+    const newSecret = (rotated.body as { secret: string }).secret;
+    await createItem('D-ROTATED');
+    await receiver.until(() => receiver.on('/rotated').length === 1, 'the delivery');
+    const [received] = receiver.on('/rotated');
+    const headers = {
+      'webhook-id': String(received.headers['webhook-id']),
+      'webhook-timestamp': String(received.headers['webhook-timestamp']),
+      'webhook-signature': String(received.headers['webhook-signature']),
+    };
+    expect(headers['webhook-signature'].split(' ')).toHaveLength(2);
+    for (const secret of [newSecret, hook.secret]) {
+      expect(new Webhook(secret.replace(/^whsec_/, '')).verify(received.body, headers)).toMatchObject({
+        type: 'item.created',
+      });
+    }
+    expect(received.headers['x-webhook-signature']).toBe(
+      createHmac('sha256', newSecret).update(received.body).digest('hex'),
+    );
+  });
+
   it('retries 500, 500 and delivers on the 3rd attempt with the same webhook-id, spaced by the schedule', async () => {
     receiver.script('/flaky', [500, 500, 200]);
     const hook = await subscribe('/flaky');
