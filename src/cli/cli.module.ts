@@ -11,6 +11,7 @@ import type { DatabaseEndpoints } from '../database/database-endpoints.js';
 import { InventorySchedules } from '../modules/inventory/inventory-schedules.service.js';
 import { ReconciliationService } from '../modules/inventory/reconciliation.service.js';
 import { JobsModule } from '../modules/jobs/jobs.module.js';
+import { WebhookRetention } from '../modules/webhooks/webhook-retention.service.js';
 import { MetricsModule } from '../modules/metrics/metrics.module.js';
 import { RolesModule } from '../modules/roles/roles.module.js';
 import { TenantsModule } from '../modules/tenants/tenants.module.js';
@@ -19,6 +20,7 @@ import { TenancyModule } from '../tenancy/tenancy.module.js';
 import {
   BackfillBalancesCommand,
   ExpireIdempotencyKeysCommand,
+  PurgeWebhookDeliveriesCommand,
   ReconcileBalancesCommand,
 } from './commands/balances.commands.js';
 import { OrgCreateCommand } from './commands/org-create.command.js';
@@ -70,6 +72,8 @@ export class CliModule {
         BackfillBalancesCommand,
         InventorySchedules,
         ExpireIdempotencyKeysCommand,
+        WebhookRetention,
+        PurgeWebhookDeliveriesCommand,
       ],
     };
   }

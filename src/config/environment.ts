@@ -231,6 +231,14 @@ export class Environment {
   @IsInt()
   @Min(1)
   WEBHOOK_DISABLE_AFTER_FAILURES = 50;
+
+  @IntegerFromString()
+  @IsInt()
+  @Min(1)
+  WEBHOOK_RETENTION_DAYS = 30;
+
+  @IsCronExpression()
+  WEBHOOK_RETENTION_CRON = '45 4 * * *';
 }
 
 export class ConfigurationError extends Error {

@@ -3,6 +3,7 @@ import { createHmac } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
+import { WebhookRetention } from '../../src/modules/webhooks/webhook-retention.service.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 import { createTenant, type TestTenant } from '../support/tenant-factory.js';
 
@@ -28,7 +29,13 @@ class Receiver {
         const path = request.url ?? '/';
         this.requests.push({ path, headers: request.headers, body, at: Date.now() });
         const script = this.scripts.get(path) ?? [];
-        response.statusCode = script.length > 1 ? script.shift()! : (script[0] ?? 200);
+        const status = script.length > 1 ? script.shift()! : (script[0] ?? 200);
+        // 0 means: answer only after a second (longer than the endpoint's timeout in the tests).
+        if (status === 0) {
+          setTimeout(() => response.end('late'), 1000).unref();
+          return;
+        }
+        response.statusCode = status;
         response.end('ok');
       });
     });
@@ -210,6 +217,48 @@ describe('webhook dispatcher against real receivers', () => {
     );
     expect(receiver.on('/other').some((r) => r.headers['x-webhook-event'] === 'webhook.test')).toBe(false);
     expect((await delivery(other.id)).length).toBe(0);
+  });
+
+  it('counts a timeout as a failed attempt and retries it', async () => {
+    receiver.script('/slow', [0, 200]);
+    const hook = await subscribe('/slow', { timeoutMs: 200 });
+    await createItem('D-SLOW');
+    for (let i = 0; i < 60 && (await delivery(hook.id))[0]?.status !== 'success'; i += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(await delivery(hook.id)).toEqual([expect.objectContaining({ status: 'success', attempts: 2 })]);
+    const attempts = await t.database.query<{ error: string | null }>(
+      `select a.error from webhook_attempts a join webhook_deliveries d on d.tenant_id = a.tenant_id and d.id = a.delivery_id
+        where d.endpoint_id = $1 order by a.attempt`,
+      [hook.id],
+    );
+    expect(attempts.map((a) => a.error)).toEqual(['timeout after 200 ms', null]);
+  });
+
+  it('purges finished deliveries older than the retention, and only those', async () => {
+    const hook = await subscribe('/purge');
+    await createItem('D-PURGE-1');
+    await createItem('D-PURGE-2');
+    for (
+      let i = 0;
+      i < 60 && (await delivery(hook.id)).filter((d) => d.status === 'success').length < 2;
+      i += 1
+    ) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const [old] = await t.database.query<{ id: string }>(
+      `update webhook_deliveries set completed_at = now() - interval '31 days'
+        where id = (select id from webhook_deliveries where endpoint_id = $1 order by created_at limit 1) returning id`,
+      [hook.id],
+    );
+    const deleted = await t.app.get(WebhookRetention).purge();
+    expect(deleted).toBe(1);
+    const left = await t.database.query<{ id: string }>(
+      `select id from webhook_deliveries where endpoint_id = $1`,
+      [hook.id],
+    );
+    expect(left.map((row) => row.id)).not.toContain(old.id);
+    expect(left).toHaveLength(1);
   });
 
   it('disables the endpoint on 410 Gone', async () => {

@@ -5,6 +5,7 @@ import {
 } from '../../modules/inventory/reconciliation.service.js';
 import { InventorySchedules } from '../../modules/inventory/inventory-schedules.service.js';
 import { JobRunner } from '../../modules/jobs/job-runner.service.js';
+import { WebhookRetention } from '../../modules/webhooks/webhook-retention.service.js';
 
 interface BalanceCommandOptions {
   tenant?: string;
@@ -99,5 +100,21 @@ export class ExpireIdempotencyKeysCommand extends CommandRunner {
   async run(): Promise<void> {
     const deleted = await this.schedules.expireIdempotencyKeys();
     process.stdout.write(`deleted ${deleted} expired idempotency record(s)\n`);
+  }
+}
+
+@Command({
+  name: 'webhooks:purge',
+  description:
+    'Delete finished webhook deliveries older than WEBHOOK_RETENTION_DAYS (the daily cron job, once now)',
+})
+export class PurgeWebhookDeliveriesCommand extends CommandRunner {
+  constructor(private readonly retention: WebhookRetention) {
+    super();
+  }
+
+  async run(): Promise<void> {
+    const deleted = await this.retention.purge();
+    process.stdout.write(`deleted ${deleted} finished webhook deliver${deleted === 1 ? 'y' : 'ies'}\n`);
   }
 }

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { WebhookDispatcher } from './webhook-dispatcher.service.js';
+import { WebhookRetention } from './webhook-retention.service.js';
 import { WebhookSecrets } from './webhook-secrets.js';
 import { WebhookUrlGuard } from './webhook-url-guard.js';
 import { WebhooksController } from './webhooks.controller.js';
@@ -11,6 +12,6 @@ import { WebhooksService } from './webhooks.service.js';
  */
 @Module({
   controllers: [WebhooksController],
-  providers: [WebhooksService, WebhookSecrets, WebhookUrlGuard, WebhookDispatcher],
+  providers: [WebhooksService, WebhookSecrets, WebhookUrlGuard, WebhookDispatcher, WebhookRetention],
 })
 export class WebhooksModule {}

@@ -1,0 +1,61 @@
+import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { SchedulerRegistry } from '@nestjs/schedule';
+import { CronJob } from 'cron';
+import type { Environment } from '../../config/environment.js';
+import { MaintenanceDatabase } from '../../database/maintenance-database.js';
+import { JobRunner } from '../jobs/job-runner.service.js';
+
+/**
+ * Deletes finished deliveries (success, dlq) older than WEBHOOK_RETENTION_DAYS with their attempts, tenant by
+ * tenant on the maintenance connection; a cron job (WEBHOOK_RETENTION_CRON) under an advisory lock and a CLI
+ * command (webhooks:purge).
+ */
+@Injectable()
+export class WebhookRetention implements OnApplicationBootstrap {
+  private readonly logger = new Logger('WebhookRetention');
+
+  constructor(
+    private readonly config: ConfigService<Environment, true>,
+    private readonly registry: SchedulerRegistry,
+    private readonly jobs: JobRunner,
+    private readonly maintenance: MaintenanceDatabase,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    if (!this.config.get('SCHEDULERS_ENABLED', { infer: true })) return;
+    const expression = this.config.get('WEBHOOK_RETENTION_CRON', { infer: true });
+    const job = CronJob.from({
+      cronTime: expression,
+      onTick: () => {
+        this.purge().catch((error: unknown) =>
+          this.logger.error(`purge failed: ${(error as Error).message}`),
+        );
+      },
+      start: true,
+    });
+    this.registry.addCronJob('purge-webhook-deliveries', job);
+  }
+
+  /** Returns how many deliveries were deleted. */
+  async purge(): Promise<number> {
+    const days = this.config.get('WEBHOOK_RETENTION_DAYS', { infer: true });
+    const outcome = await this.jobs.run('purge-webhook-deliveries', async () => {
+      let deleted = 0;
+      for (const tenant of await this.maintenance.tenants()) {
+        deleted += await this.maintenance.inTenant(tenant.id, async (runner) => {
+          // TypeORM answers a DELETE with [rows, affected count].
+          const [, count] = (await runner.query(
+            `delete from webhook_deliveries
+              where tenant_id = $1 and status in ('success', 'dlq')
+                and completed_at < now() - make_interval(days => $2)`,
+            [tenant.id, days],
+          )) as [unknown[], number];
+          return count;
+        });
+      }
+      return deleted;
+    });
+    return outcome.ran ? outcome.result : 0;
+  }
+}
