@@ -225,7 +225,7 @@ export class Environment {
   @IntegerFromString()
   @IsInt()
   @Min(10)
-  WEBHOOK_POLL_INTERVAL_MS = 1000;
+  WEBHOOK_POLL_INTERVAL_MS = 30000;
 
   @IntegerFromString()
   @IsInt()

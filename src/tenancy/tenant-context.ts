@@ -68,6 +68,14 @@ export class TenantContext {
     return principal?.kind === 'api-key' ? principal.apiKeyId : undefined;
   }
 
+  /** Who to record as the author of a change: the user or API key id and its kind (`created_by` columns). */
+  get actor(): { id: string | null; kind: 'user' | 'api-key' | 'system' } {
+    const principal = this.state?.principal;
+    if (principal?.kind === 'user') return { id: principal.userId, kind: 'user' };
+    if (principal?.kind === 'api-key') return { id: principal.apiKeyId, kind: 'api-key' };
+    return { id: null, kind: 'system' };
+  }
+
   get permissions(): ReadonlySet<string> {
     return this.state?.permissions ?? new Set();
   }

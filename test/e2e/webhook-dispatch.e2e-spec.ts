@@ -93,7 +93,7 @@ describe('webhook dispatcher against real receivers', () => {
         WEBHOOK_DISPATCHER_ENABLED: 'true',
         WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
         WEBHOOK_RETRY_DELAYS: '100,200,300',
-        WEBHOOK_POLL_INTERVAL_MS: '50',
+        WEBHOOK_POLL_INTERVAL_MS: '60000', // notifications and retry wake-ups only: no sweeping
         THROTTLE_LIMIT: '100000',
       },
     });

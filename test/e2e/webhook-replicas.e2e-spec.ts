@@ -24,7 +24,7 @@ describe('two dispatchers under 1,000 events', () => {
     const env = {
       WEBHOOK_DISPATCHER_ENABLED: 'true',
       WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
-      WEBHOOK_POLL_INTERVAL_MS: '100',
+      WEBHOOK_POLL_INTERVAL_MS: '60000',
     };
     a = await createTestApp({ env });
     b = await createTestApp({ env, database: a.database });

@@ -258,20 +258,14 @@ export class CountsService {
       );
       let movement: MovementView | null = null;
       if (lines.length > 0) {
-        const principal = this.context.principal;
-        const [actor, kind] =
-          principal.kind === 'user'
-            ? [principal.userId, 'user']
-            : principal.kind === 'api-key'
-              ? [principal.apiKeyId, 'api-key']
-              : [null, 'system'];
+        const actor = this.context.actor;
         // A count states what is physically there: the negative-stock rule does not apply to its adjustment.
         await this.tx.manager.query(`select set_config('app.posting_count', 'on', true)`);
         const [{ result }] = await this.tx.manager.query<[{ result: { body: MovementView } }]>(
           `select post_movement(current_setting('app.tenant_id')::uuid, $1, $2, null, null, $3::jsonb) as result`,
           [
-            actor,
-            kind,
+            actor.id,
+            actor.kind,
             JSON.stringify({
               type: 'adjustment',
               reference: sheet.count_number,
@@ -346,7 +340,7 @@ export class CountsService {
   }
 
   private actor(): string | null {
-    return this.context.userId ?? this.context.apiKeyId ?? null;
+    return this.context.actor.id;
   }
 }
 

@@ -46,17 +46,18 @@ export class MovementsService {
         permission: 'inventory:adjust',
       });
     }
-    const principal = this.context.principal;
-    const [actor, actorKind] =
-      principal.kind === 'user'
-        ? [principal.userId, 'user']
-        : principal.kind === 'api-key'
-          ? [principal.apiKeyId, 'api-key']
-          : [null, 'system'];
+    const actor = this.context.actor;
     const fingerprint = idempotencyKey ? requestFingerprint(request.method, request.route, input) : null;
     const [{ result }] = await this.dataSource.query<[{ result: PostedMovement }]>(
       'select post_movement($1, $2, $3, $4, $5, $6::jsonb) as result',
-      [this.context.tenantId, actor, actorKind, idempotencyKey ?? null, fingerprint, JSON.stringify(input)],
+      [
+        this.context.tenantId,
+        actor.id,
+        actor.kind,
+        idempotencyKey ?? null,
+        fingerprint,
+        JSON.stringify(input),
+      ],
     );
     if (!result.replayed) this.movements.inc({ type: input.type });
     return result;

@@ -55,8 +55,9 @@ export function standardSignature(secret: string, id: string, timestamp: number,
 }
 
 /**
- * Sends pending deliveries. Work is found per tenant (NOTIFY webhook_deliveries carries the tenant id; a poll
- * every WEBHOOK_POLL_INTERVAL_MS catches retries and missed notifications) and claimed under row-level security
+ * Sends pending deliveries. Work is found per tenant (NOTIFY webhook_deliveries carries the tenant id; a retry
+ * schedules its own wake-up; a sweep of every tenant each WEBHOOK_POLL_INTERVAL_MS catches missed notifications
+ * and leases left by a crash) and claimed under row-level security
  * with FOR UPDATE SKIP LOCKED plus a lease, so several replicas share the queue and never send the same attempt
  * twice. Every attempt is recorded; only 2xx succeeds; failures retry after WEBHOOK_RETRY_DELAYS (with jitter) up
  * to the endpoint's retryCount, then go to dlq; 410 disables the endpoint, as do WEBHOOK_DISABLE_AFTER_FAILURES
@@ -315,5 +316,12 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
         [delivery.endpoint_id, success, gone, this.disableAfter],
       );
     });
+    // Come back to this tenant when the retry is due, instead of sweeping every tenant until then.
+    if (status === 'pending') {
+      setTimeout(() => {
+        this.pendingTenants.add(tenantId);
+        this.wake?.();
+      }, jittered).unref();
+    }
   }
 }
