@@ -10,12 +10,15 @@ import { LoggerModule } from 'nestjs-pino';
 import type { Logger as PinoLogger } from 'pino';
 import type { Environment } from './config/environment.js';
 import { requestIdOf } from './common/http/request-id.js';
+import { ORIGIN } from './tenancy/tenant-context.js';
 import { DatabaseModule } from './database/database.module.js';
 import type { DatabaseEndpoints } from './database/database-endpoints.js';
 import { HealthModule } from './modules/health/health.module.js';
 import { MetricsModule } from './modules/metrics/metrics.module.js';
 import { ApiKeysModule } from './modules/api-keys/api-keys.module.js';
+import { AuditModule } from './modules/audit/audit.module.js';
 import { AuthModule } from './modules/auth/auth.module.js';
+import { FeatureFlagsModule } from './modules/feature-flags/feature-flags.module.js';
 import { CountsModule } from './modules/counts/counts.module.js';
 import { WebhooksModule } from './modules/webhooks/webhooks.module.js';
 import { InventoryModule } from './modules/inventory/inventory.module.js';
@@ -24,6 +27,7 @@ import { ItemsModule } from './modules/items/items.module.js';
 import { LocationsModule } from './modules/locations/locations.module.js';
 import { RolesModule } from './modules/roles/roles.module.js';
 import { TenantBootstrap } from './modules/tenants/tenant-bootstrap.service.js';
+import { TenantExportModule } from './modules/tenant-export/tenant-export.module.js';
 import { TenantsModule } from './modules/tenants/tenants.module.js';
 import { UsersModule } from './modules/users/users.module.js';
 import { TenancyModule } from './tenancy/tenancy.module.js';
@@ -79,6 +83,8 @@ export class AppModule {
             mount: true,
             generateId: true,
             idGenerator: (request: IncomingMessage) => requestIdOf(request),
+            // Express's req.ip (TRUST_PROXY decides whether X-Forwarded-For counts), for audit rows.
+            setup: (cls, request: IncomingMessage & { ip?: string }) => cls.set(ORIGIN, { ip: request.ip }),
           },
           plugins: [
             new ClsPluginTransactional({
@@ -94,6 +100,8 @@ export class AppModule {
         TenancyModule,
         // AuthModule first among the features: its global guards must run before anything else's.
         AuthModule,
+        AuditModule,
+        FeatureFlagsModule,
         TenantsModule,
         UsersModule,
         RolesModule,
@@ -103,6 +111,7 @@ export class AppModule {
         InventoryModule,
         CountsModule,
         WebhooksModule,
+        TenantExportModule,
       ],
       providers: [TenantBootstrap],
     };

@@ -10,7 +10,9 @@ import { DatabaseModule } from '../database/database.module.js';
 import type { DatabaseEndpoints } from '../database/database-endpoints.js';
 import { InventorySchedules } from '../modules/inventory/inventory-schedules.service.js';
 import { ReconciliationService } from '../modules/inventory/reconciliation.service.js';
+import { AuditModule } from '../modules/audit/audit.module.js';
 import { JobsModule } from '../modules/jobs/jobs.module.js';
+import { TenantExportService } from '../modules/tenant-export/tenant-export.service.js';
 import { WebhookRetention } from '../modules/webhooks/webhook-retention.service.js';
 import { MetricsModule } from '../modules/metrics/metrics.module.js';
 import { RolesModule } from '../modules/roles/roles.module.js';
@@ -24,6 +26,7 @@ import {
   ReconcileBalancesCommand,
 } from './commands/balances.commands.js';
 import { OrgCreateCommand } from './commands/org-create.command.js';
+import { AuditPurgeCommand, TenantExportCommand } from './commands/tenant-data.commands.js';
 import { OrgListCommand } from './commands/org-list.command.js';
 import { UsersAssignCommand } from './commands/users-assign.command.js';
 import { ValidateMigrationCommand } from './commands/validate-migration.command.js';
@@ -58,6 +61,7 @@ export class CliModule {
         ScheduleModule.forRoot(),
         JobsModule,
         TenancyModule,
+        AuditModule,
         TenantsModule,
         UsersModule,
         RolesModule,
@@ -74,6 +78,9 @@ export class CliModule {
         ExpireIdempotencyKeysCommand,
         WebhookRetention,
         PurgeWebhookDeliveriesCommand,
+        TenantExportService,
+        TenantExportCommand,
+        AuditPurgeCommand,
       ],
     };
   }

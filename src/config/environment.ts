@@ -198,6 +198,14 @@ export class Environment {
   @IsCronExpression()
   IDEMPOTENCY_CLEANUP_CRON = '17 * * * *';
 
+  @IntegerFromString()
+  @IsInt()
+  @Min(1)
+  AUDIT_RETENTION_DAYS = 400;
+
+  @IsCronExpression()
+  AUDIT_RETENTION_CRON = '15 4 * * *';
+
   @IsOptional()
   @IsString()
   @MinLength(32)

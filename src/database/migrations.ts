@@ -5,6 +5,7 @@ import { CreateReconciliationRuns1764400000000 } from '../../migrations/17644000
 import { AddAccessChangeNotifications1764500000000 } from '../../migrations/1764500000000-AddAccessChangeNotifications.js';
 import { CreateCounts1764600000000 } from '../../migrations/1764600000000-CreateCounts.js';
 import { CreateWebhooks1764700000000 } from '../../migrations/1764700000000-CreateWebhooks.js';
+import { CreateAuditLogs1764800000000 } from '../../migrations/1764800000000-CreateAuditLogs.js';
 
 /**
  * Every migration, in order. Listed explicitly rather than globbed: under ESM a glob makes TypeORM import the
@@ -18,4 +19,5 @@ export const migrations = [
   AddAccessChangeNotifications1764500000000,
   CreateCounts1764600000000,
   CreateWebhooks1764700000000,
+  CreateAuditLogs1764800000000,
 ];

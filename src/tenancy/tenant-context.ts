@@ -24,6 +24,13 @@ interface TenantState {
 }
 
 const STATE = Symbol('tenant-context');
+/** Where the work came from (request id, client IP): kept across runAs so that audit rows name the request. */
+export const ORIGIN = Symbol('request-origin');
+
+export interface RequestOrigin {
+  requestId?: string;
+  ip?: string;
+}
 
 /**
  * The tenant (and principal) of the current request or job, kept in the nestjs-cls context (one per request,
@@ -81,7 +88,35 @@ export class TenantContext {
   }
 
   get requestId(): string | undefined {
-    return this.cls.isActive() ? this.cls.getId() : undefined;
+    if (!this.cls.isActive()) return undefined;
+    return this.cls.getId() ?? this.cls.get<RequestOrigin | undefined>(ORIGIN)?.requestId;
+  }
+
+  /** The client's address as Express sees it (TRUST_PROXY decides whether X-Forwarded-For counts). */
+  get clientIp(): string | undefined {
+    return this.cls.isActive() ? this.cls.get<RequestOrigin | undefined>(ORIGIN)?.ip : undefined;
+  }
+
+  /**
+   * Who acts and from where, as the audit triggers read it from the transaction-local setting `app.audit`
+   * (see migration CreateAuditLogs).
+   */
+  get auditOrigin(): {
+    actorId: string | null;
+    actorKind: string;
+    actorName?: string;
+    requestId?: string;
+    ip?: string;
+  } {
+    const principal = this.state?.principal;
+    const actor = this.actor;
+    return {
+      actorId: actor.id,
+      actorKind: actor.kind,
+      ...(principal?.kind === 'system' && { actorName: principal.name }),
+      requestId: this.requestId,
+      ip: this.clientIp,
+    };
   }
 
   /** Binds the current request to a tenant once; a second, different tenant is a programming error. */
@@ -103,7 +138,9 @@ export class TenantContext {
     fn: () => Promise<T>,
     principal: Principal = { kind: 'system', name: 'system' },
   ): Promise<T> {
+    const origin: RequestOrigin = { requestId: this.requestId, ip: this.clientIp };
     return this.cls.run({ ifNested: 'override' }, () => {
+      this.cls.set(ORIGIN, origin);
       this.cls.set(STATE, { tenantId, principal, permissions: new Set<string>() } satisfies TenantState);
       return fn();
     });

@@ -10,7 +10,7 @@ const AFTER_COMMIT = Symbol('after-commit');
 
 /**
  * Every statement of the request path runs in a transaction whose first statement is
- * `set_config('app.tenant_id', $1, true)`: transaction-local, so a pooled connection never carries a tenant
+ * `set_config('app.tenant_id', $1, true)` (with `app.audit`, who acts, for the audit triggers): transaction-local, so a pooled connection never carries a tenant
  * into the next use. Services read `manager` (the open transaction's EntityManager, via
  * @nestjs-cls/transactional) and never pass a tenant id around. Outside such a transaction `manager` is the
  * plain app pool, where row-level security shows no tenant rows at all (fail closed).
@@ -48,7 +48,10 @@ export class TenantTransactions {
     }
     const afterCommit: Array<() => void> = [];
     const result = await this.txHost.withTransaction(async () => {
-      await this.txHost.tx.query(`select set_config('app.tenant_id', $1, true)`, [tenantId]);
+      await this.txHost.tx.query(
+        `select set_config('app.tenant_id', $1, true), set_config('app.audit', $2, true)`,
+        [tenantId, JSON.stringify(this.context.auditOrigin)],
+      );
       this.cls.set(TRANSACTION_TENANT, tenantId);
       this.cls.set(AFTER_COMMIT, afterCommit);
       return fn();

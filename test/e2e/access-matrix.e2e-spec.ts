@@ -90,6 +90,7 @@ describe('cross-tenant matrix and permission snapshot', () => {
    * is about. Any well-formed body will do: the lookup of A's resource must fail first.
    */
   const VALID_BODIES: Record<string, () => Record<string, unknown>> = {
+    'PUT /api/feature-flags/:key': () => ({ enabled: true }),
     'PUT /api/counts/:id/lines': () => ({
       lines: [{ itemId: randomUUID(), locationId: randomUUID(), countedQty: '1' }],
     }),

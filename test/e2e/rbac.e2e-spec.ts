@@ -7,7 +7,7 @@ import { createTenant, createUser, type TestTenant, type TestUser } from '../sup
 import { listRoutes } from '../support/routes.js';
 
 interface RepresentativeRequest {
-  method: 'get' | 'post';
+  method: 'get' | 'post' | 'put';
   /** A path, or how to make one (e.g. a fresh submitted count to approve). */
   path: string | (() => Promise<string>);
   body?: () => Record<string, unknown>;
@@ -77,6 +77,11 @@ function representatives(
       body: () => ({ name: `key-${randomUUID()}`, roleId: tenant.roles.Counter }),
     },
     'tenant:read': { method: 'get', path: '/api/tenant' },
+    'audit:read': { method: 'get', path: '/api/audit-logs' },
+    'tenant:export': { method: 'get', path: '/api/tenant/export' },
+    'settings:read': { method: 'get', path: '/api/feature-flags' },
+    // Switching a flag to its current value: allowed callers change nothing for the roles tested after them.
+    'settings:write': { method: 'put', path: '/api/feature-flags/webhooks', body: () => ({ enabled: true }) },
   };
 }
 

@@ -80,6 +80,13 @@ export function mapPostgresError(error: unknown): (MappedProblem & Record<string
           title: 'Ledger is append-only',
           detail: 'Ledger entries cannot change; post a correcting movement',
         };
+      case 'IEA02':
+        return {
+          status: 409,
+          type: 'audit-append-only',
+          title: 'Audit log is append-only',
+          detail: 'Audit entries cannot change or be deleted',
+        };
       case 'IEL01':
         // Raised by enforce_tenant_limit(): DETAIL is the limit's name, HINT its value.
         return {

@@ -5,8 +5,10 @@ import { SecretInResponse } from '../../common/idempotency/idempotency.intercept
 import { type Page, PageQueryDto } from '../../common/pagination/pagination.js';
 import { ApiKeysService } from './api-keys.service.js';
 import { ApiKeyView, CreateApiKeyDto, CreatedApiKeyView } from './dto/api-key.dto.js';
+import { RequireFeature } from '../feature-flags/require-feature.js';
 
 @ApiTags('api-keys')
+@RequireFeature('api-keys')
 @Controller('api/api-keys')
 export class ApiKeysController {
   constructor(private readonly apiKeys: ApiKeysService) {}

@@ -5,8 +5,10 @@ import { type Page, PageQueryDto } from '../../common/pagination/pagination.js';
 import type { MovementView } from '../inventory/dto/movement.dto.js';
 import { CountsService } from './counts.service.js';
 import { ApproveCountDto, CountSheetView, CreateCountDto, PutCountLinesDto } from './dto/count.dto.js';
+import { RequireFeature } from '../feature-flags/require-feature.js';
 
 @ApiTags('counts')
+@RequireFeature('counts')
 @Controller('api/counts')
 export class CountsController {
   constructor(private readonly counts: CountsService) {}

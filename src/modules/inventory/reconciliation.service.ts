@@ -232,7 +232,36 @@ export class ReconciliationService {
     }));
     const toCorrect = details.filter((drift) => drift.action === 'corrected');
     if (toCorrect.length > 0) await this.correct(runner, tenant.id, toCorrect);
+    await this.audit(runner, tenant.id, 'balance.drift_corrected', toCorrect);
+    await this.audit(
+      runner,
+      tenant.id,
+      'balance.drift_detected',
+      details.filter((drift) => drift.action === 'alerted'),
+    );
     return { keys: Number(compared.keys), details };
+  }
+
+  /** One audit entry per tenant and outcome, with the first drifted keys, in the run's own transaction. */
+  private async audit(
+    runner: QueryRunner,
+    tenantId: string,
+    action: string,
+    drifts: DriftKey[],
+  ): Promise<void> {
+    if (drifts.length === 0) return;
+    await runner.query(
+      `insert into audit_logs (tenant_id, actor_kind, actor_name, action, entity_type, after)
+       values ($1, 'system', 'reconciliation', $2, 'inventory_balance', $3::jsonb)`,
+      [
+        tenantId,
+        action,
+        JSON.stringify({
+          keys: drifts.length,
+          drifts: drifts.slice(0, DETAILS_KEPT).map(({ tenantId: _tenant, ...drift }) => drift),
+        }),
+      ],
+    );
   }
 
   /** Lock, then recompute from the ledger in a new statement (see the class comment). */

@@ -7,6 +7,7 @@ import { DomainException } from '../../common/problem-details/problem-details.js
 import { TenantContext } from '../../tenancy/tenant-context.js';
 import { TenantTransactions } from '../../tenancy/tenant-transactions.js';
 import { AccessChangeListener } from '../../tenancy/access-change-listener.js';
+import { AuditService } from '../audit/audit.service.js';
 import { RolesService } from '../roles/roles.service.js';
 import type { UserView } from '../users/dto/user.dto.js';
 import { UsersService } from '../users/users.service.js';
@@ -37,6 +38,7 @@ export class TenantsService {
     private readonly roles: RolesService,
     private readonly users: UsersService,
     private readonly changes: AccessChangeListener,
+    private readonly audit: AuditService,
   ) {}
 
   /**
@@ -69,8 +71,14 @@ export class TenantsService {
               platformAdmin: 'platformAdmin' in input.admin ? Boolean(input.admin.platformAdmin) : false,
             });
           }
-          const tenant = await this.tx.manager.getRepository(TenantEntity).findOneByOrFail({ id });
-          return { ...present(tenant), ...(admin && { adminUserId: admin.id }) };
+          const tenant = present(await this.tx.manager.getRepository(TenantEntity).findOneByOrFail({ id }));
+          await this.audit.record({
+            action: 'tenant.created',
+            entityType: 'tenant',
+            entityId: id,
+            after: { ...tenant },
+          });
+          return { ...tenant, ...(admin && { adminUserId: admin.id }) };
         }),
       this.actingPrincipal(),
     );
@@ -95,23 +103,37 @@ export class TenantsService {
 
   /** Suspension applies to the tenant's next request in this process, within TENANT_CACHE_TTL_MS elsewhere. */
   async update(id: string, input: UpdateTenantDto): Promise<TenantView> {
-    const updated = await this.tx.runGlobal(async () => {
-      const tenant = await this.tx.manager
-        .getRepository(TenantEntity)
-        .findOne({ where: { id }, lock: { mode: 'pessimistic_write' } });
-      if (!tenant) throw new TenantNotFoundException(id);
-      await this.tx.manager.update(
-        TenantEntity,
-        { id },
-        {
-          ...(input.name !== undefined && { name: input.name.trim() }),
-          ...(input.status !== undefined && { status: input.status }),
-          ...(input.settings !== undefined && { settings: toSettings(input.settings) }),
-          updatedAt: () => 'now()',
-        },
-      );
-      return present(await this.tx.manager.getRepository(TenantEntity).findOneByOrFail({ id }));
-    });
+    // In a transaction of that tenant (not the administrator's own): the audit entry goes to its log, atomically.
+    const updated = await this.context.runAs(
+      id,
+      () =>
+        this.tx.run(async () => {
+          const tenant = await this.tx.manager
+            .getRepository(TenantEntity)
+            .findOne({ where: { id }, lock: { mode: 'pessimistic_write' } });
+          if (!tenant) throw new TenantNotFoundException(id);
+          await this.tx.manager.update(
+            TenantEntity,
+            { id },
+            {
+              ...(input.name !== undefined && { name: input.name.trim() }),
+              ...(input.status !== undefined && { status: input.status }),
+              ...(input.settings !== undefined && { settings: toSettings(input.settings) }),
+              updatedAt: () => 'now()',
+            },
+          );
+          const after = present(await this.tx.manager.getRepository(TenantEntity).findOneByOrFail({ id }));
+          await this.audit.record({
+            action: 'tenant.updated',
+            entityType: 'tenant',
+            entityId: id,
+            before: { ...present(tenant) },
+            after: { ...after },
+          });
+          return after;
+        }),
+      this.actingPrincipal(),
+    );
     // After the commit (see create): a just-suspended tenant is refused on its next request.
     this.directory.invalidate(updated);
     this.changes.announce(updated.id);

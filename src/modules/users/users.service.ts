@@ -5,6 +5,7 @@ import { DomainException } from '../../common/problem-details/problem-details.js
 import { TenantContext } from '../../tenancy/tenant-context.js';
 import { TenantTransactions } from '../../tenancy/tenant-transactions.js';
 import { AccessChangeListener } from '../../tenancy/access-change-listener.js';
+import { AuditService } from '../audit/audit.service.js';
 import { RolesService } from '../roles/roles.service.js';
 import type { CreateUserDto, UpdateUserDto, UserView } from './dto/user.dto.js';
 import { PasswordHasher } from './password-hasher.js';
@@ -33,6 +34,7 @@ export class UsersService {
     private readonly roles: RolesService,
     private readonly passwords: PasswordHasher,
     private readonly changes: AccessChangeListener,
+    private readonly audit: AuditService,
   ) {}
 
   list(query: PageQueryDto): Promise<Page<UserView>> {
@@ -107,18 +109,20 @@ export class UsersService {
     return this.tx.run(async () => {
       const user = await this.find(id, true);
       if (user.status === 'deleted') return;
-      await this.tx.manager.update(
-        UserEntity,
-        { id },
-        {
-          email: null,
-          name: null,
-          passwordHash: null,
-          status: 'deleted',
-          platformAdmin: false,
-          erasedAt: () => 'now()',
-          updatedAt: () => 'now()',
-        },
+      await this.audit.named('user.erased', () =>
+        this.tx.manager.update(
+          UserEntity,
+          { id },
+          {
+            email: null,
+            name: null,
+            passwordHash: null,
+            status: 'deleted',
+            platformAdmin: false,
+            erasedAt: () => 'now()',
+            updatedAt: () => 'now()',
+          },
+        ),
       );
       await this.tx.manager.delete(UserRoleEntity, { userId: id });
       this.announceAccessChange();

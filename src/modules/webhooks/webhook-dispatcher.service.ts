@@ -281,7 +281,13 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
     this.deliveries.inc({ event: delivery.event_type, status: status === 'pending' ? 'failed' : status });
     this.duration.observe({ outcome: success ? 'success' : 'failure' }, outcome.durationMs / 1000);
     await this.dataSource.transaction(async (manager) => {
-      await manager.query(`select set_config('app.tenant_id', $1, true)`, [tenantId]);
+      // The endpoint update below changes more than bookkeeping columns only when it disables the endpoint;
+      // then the audit trigger records it under this action, as the dispatcher.
+      await manager.query(
+        `select set_config('app.tenant_id', $1, true), set_config('app.audit', $2, true),
+                set_config('app.audit_action', 'webhook.endpoint.disabled', true)`,
+        [tenantId, JSON.stringify({ actorId: null, actorKind: 'system', actorName: 'webhook-dispatcher' })],
+      );
       await manager.query(
         `insert into webhook_attempts (tenant_id, delivery_id, attempt, started_at, duration_ms, http_status, error, response_body)
          values ($1, $2, $3, $4, $5, $6, $7, $8)`,

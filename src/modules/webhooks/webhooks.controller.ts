@@ -24,8 +24,10 @@ import {
 } from './dto/webhook.dto.js';
 import { EVENT_CATALOG } from './event-catalog.js';
 import { WebhooksService } from './webhooks.service.js';
+import { RequireFeature } from '../feature-flags/require-feature.js';
 
 @ApiTags('webhooks')
+@RequireFeature('webhooks')
 @Controller('api/webhooks')
 export class WebhooksController {
   constructor(private readonly webhooks: WebhooksService) {}

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { type Page, decodeCursor, encodeCursor } from '../../common/pagination/pagination.js';
 import { DomainException, ValidationFailedException } from '../../common/problem-details/problem-details.js';
 import { TenantTransactions } from '../../tenancy/tenant-transactions.js';
+import { AuditService } from '../audit/audit.service.js';
 import type {
   CreateWebhookDto,
   DeliveryQueryDto,
@@ -43,6 +44,7 @@ export class WebhooksService {
     private readonly tx: TenantTransactions,
     private readonly secrets: WebhookSecrets,
     private readonly urls: WebhookUrlGuard,
+    private readonly audit: AuditService,
   ) {}
 
   async create(input: CreateWebhookDto): Promise<WebhookWithSecretView> {
@@ -216,6 +218,12 @@ export class WebhooksService {
           'Only failed or dead-lettered deliveries can be retried',
         );
       }
+      await this.audit.record({
+        action: deliveryId ? 'webhook.delivery.retried' : 'webhook.dlq.replayed',
+        entityType: deliveryId ? 'webhook_delivery' : 'webhook_endpoint',
+        entityId: deliveryId ?? id,
+        after: { endpointId: id, requeued },
+      });
       await this.tx.manager.query(`select pg_notify('webhook_deliveries', current_setting('app.tenant_id'))`);
       return { requeued };
     });

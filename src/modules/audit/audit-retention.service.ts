@@ -1,0 +1,77 @@
+import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { SchedulerRegistry } from '@nestjs/schedule';
+import { CronJob } from 'cron';
+import type { Environment } from '../../config/environment.js';
+import { MaintenanceDatabase } from '../../database/maintenance-database.js';
+import { JobRunner } from '../jobs/job-runner.service.js';
+
+export interface AuditPurgeResult {
+  changes: number;
+  denials: number;
+}
+
+/**
+ * Deletes audit entries (changes and permission denials) older than AUDIT_RETENTION_DAYS, tenant by tenant on
+ * the maintenance connection: a cron job (AUDIT_RETENTION_CRON) under an advisory lock and the CLI command
+ * audit:purge. The append-only trigger lets these deletes through only because the transaction declares itself
+ * as the retention job (app.audit_retention).
+ */
+@Injectable()
+export class AuditRetention implements OnApplicationBootstrap {
+  private readonly logger = new Logger('AuditRetention');
+
+  constructor(
+    private readonly config: ConfigService<Environment, true>,
+    private readonly registry: SchedulerRegistry,
+    private readonly jobs: JobRunner,
+    private readonly maintenance: MaintenanceDatabase,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    if (!this.config.get('SCHEDULERS_ENABLED', { infer: true })) return;
+    const job = CronJob.from({
+      cronTime: this.config.get('AUDIT_RETENTION_CRON', { infer: true }),
+      onTick: () => {
+        this.purge().catch((error: unknown) =>
+          this.logger.error(`purge failed: ${(error as Error).message}`),
+        );
+      },
+      start: true,
+    });
+    this.registry.addCronJob('purge-audit-logs', job);
+  }
+
+  async purge(onProgress?: (line: string) => void): Promise<AuditPurgeResult> {
+    const days = this.config.get('AUDIT_RETENTION_DAYS', { infer: true });
+    const outcome = await this.jobs.run('purge-audit-logs', async () => {
+      const total: AuditPurgeResult = { changes: 0, denials: 0 };
+      const tenants = await this.maintenance.tenants();
+      for (const [index, tenant] of tenants.entries()) {
+        const purged = await this.maintenance.inTenant(tenant.id, async (runner) => {
+          await runner.query(`select set_config('app.audit_retention', 'on', true)`);
+          // TypeORM answers a DELETE with [rows, affected count].
+          const [, changes] = (await runner.query(
+            `delete from audit_logs where tenant_id = $1 and created_at < now() - make_interval(days => $2)`,
+            [tenant.id, days],
+          )) as [unknown[], number];
+          const [, denials] = (await runner.query(
+            `delete from rbac_audit_log where tenant_id = $1 and created_at < now() - make_interval(days => $2)`,
+            [tenant.id, days],
+          )) as [unknown[], number];
+          return { changes, denials };
+        });
+        total.changes += purged.changes;
+        total.denials += purged.denials;
+        onProgress?.(
+          `[${index + 1}/${tenants.length}] ${tenant.slug}: ${purged.changes} changes, ${purged.denials} denials deleted`,
+        );
+      }
+      this.logger.log(
+        `deleted ${total.changes} changes and ${total.denials} denials older than ${days} days`,
+      );
+      return total;
+    });
+    return outcome.ran ? outcome.result : { changes: 0, denials: 0 };
+  }
+}

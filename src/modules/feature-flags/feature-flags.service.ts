@@ -1,0 +1,83 @@
+import { Injectable } from '@nestjs/common';
+import { DomainException } from '../../common/problem-details/problem-details.js';
+import { TenantContext } from '../../tenancy/tenant-context.js';
+import { TenantTransactions } from '../../tenancy/tenant-transactions.js';
+import { AccessChangeListener } from '../../tenancy/access-change-listener.js';
+import { AuditService } from '../audit/audit.service.js';
+import { TenantDirectory } from '../tenants/tenant-directory.service.js';
+import { TenantEntity } from '../tenants/tenant.entity.js';
+import type { FeatureFlagView } from './dto/feature-flag.dto.js';
+import { enabledFeatures, FEATURE_CATALOG, FEATURE_KEYS, type FeatureKey } from './feature-catalog.js';
+
+@Injectable()
+export class FeatureFlagsService {
+  constructor(
+    private readonly tx: TenantTransactions,
+    private readonly context: TenantContext,
+    private readonly directory: TenantDirectory,
+    private readonly changes: AccessChangeListener,
+    private readonly audit: AuditService,
+  ) {}
+
+  list(): Promise<FeatureFlagView[]> {
+    return this.tx.run(async () => {
+      const tenant = await this.tx.manager
+        .getRepository(TenantEntity)
+        .findOneByOrFail({ id: this.context.tenantId });
+      return present(enabledFeatures(tenant.settings.features));
+    });
+  }
+
+  /** Switches one flag; the tenant row is locked so that two concurrent switches both take effect. */
+  async set(key: string, enabled: boolean): Promise<FeatureFlagView> {
+    if (!FEATURE_KEYS.includes(key as FeatureKey)) {
+      throw new DomainException(404, 'not-found', 'Not found', `No feature flag ${JSON.stringify(key)}`, {
+        known: FEATURE_KEYS,
+      });
+    }
+    const tenantId = this.context.tenantId;
+    const view = await this.tx.run(async () => {
+      const repository = this.tx.manager.getRepository(TenantEntity);
+      const tenant = await repository.findOneOrFail({
+        where: { id: tenantId },
+        lock: { mode: 'pessimistic_write' },
+      });
+      const features = enabledFeatures(tenant.settings.features);
+      const before = features.has(key as FeatureKey);
+      if (enabled) features.add(key as FeatureKey);
+      else features.delete(key as FeatureKey);
+      await repository.update(
+        { id: tenantId },
+        {
+          // jsonb: TypeORM's deep-partial typing cannot express Record<string, unknown>, hence the cast.
+          settings: { ...tenant.settings, features: [...features] } as never,
+          updatedAt: () => 'now()',
+        },
+      );
+      if (before !== enabled) {
+        await this.audit.record({
+          action: 'feature_flag.updated',
+          entityType: 'feature_flag',
+          entityId: key,
+          before: { enabled: before },
+          after: { enabled },
+        });
+      }
+      this.tx.afterCommit(() => {
+        this.directory.invalidateById(tenantId);
+        this.changes.announce(tenantId);
+      });
+      return present(features).find((flag) => flag.key === key)!;
+    });
+    return view;
+  }
+}
+
+function present(enabled: Set<FeatureKey>): FeatureFlagView[] {
+  return FEATURE_KEYS.map((key) => ({
+    key,
+    enabled: enabled.has(key),
+    default: FEATURE_CATALOG[key].default,
+    description: FEATURE_CATALOG[key].description,
+  }));
+}
