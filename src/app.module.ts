@@ -16,6 +16,7 @@ import type { DatabaseEndpoints } from './database/database-endpoints.js';
 import { HealthModule } from './modules/health/health.module.js';
 import { MetricsModule } from './modules/metrics/metrics.module.js';
 import { ApiKeysModule } from './modules/api-keys/api-keys.module.js';
+import { BackupsModule } from './modules/backups/backups.module.js';
 import { AuditModule } from './modules/audit/audit.module.js';
 import { AuthModule } from './modules/auth/auth.module.js';
 import { FeatureFlagsModule } from './modules/feature-flags/feature-flags.module.js';
@@ -111,6 +112,7 @@ export class AppModule {
         InventoryModule,
         CountsModule,
         WebhooksModule,
+        BackupsModule,
         TenantExportModule,
       ],
       providers: [TenantBootstrap],

@@ -11,6 +11,7 @@ import type { DatabaseEndpoints } from '../database/database-endpoints.js';
 import { InventorySchedules } from '../modules/inventory/inventory-schedules.service.js';
 import { ReconciliationService } from '../modules/inventory/reconciliation.service.js';
 import { AuditModule } from '../modules/audit/audit.module.js';
+import { BackupsModule } from '../modules/backups/backups.module.js';
 import { JobsModule } from '../modules/jobs/jobs.module.js';
 import { TenantExportService } from '../modules/tenant-export/tenant-export.service.js';
 import { WebhookRetention } from '../modules/webhooks/webhook-retention.service.js';
@@ -25,6 +26,13 @@ import {
   PurgeWebhookDeliveriesCommand,
   ReconcileBalancesCommand,
 } from './commands/balances.commands.js';
+import {
+  BackupCreateCommand,
+  MonitorBackupsCommand,
+  PruneBackupsCommand,
+  RestoreBackupCommand,
+  VerifyBackupCommand,
+} from './commands/backup.commands.js';
 import { OrgCreateCommand } from './commands/org-create.command.js';
 import { AuditPurgeCommand, TenantExportCommand } from './commands/tenant-data.commands.js';
 import { OrgListCommand } from './commands/org-list.command.js';
@@ -65,6 +73,7 @@ export class CliModule {
         TenantsModule,
         UsersModule,
         RolesModule,
+        BackupsModule,
       ],
       providers: [
         ValidateMigrationCommand,
@@ -78,6 +87,11 @@ export class CliModule {
         ExpireIdempotencyKeysCommand,
         WebhookRetention,
         PurgeWebhookDeliveriesCommand,
+        BackupCreateCommand,
+        VerifyBackupCommand,
+        MonitorBackupsCommand,
+        PruneBackupsCommand,
+        RestoreBackupCommand,
         TenantExportService,
         TenantExportCommand,
         AuditPurgeCommand,

@@ -227,8 +227,19 @@ export class Environment {
   @IntegerFromString()
   @IsInt()
   @Min(1)
-  @Max(64)
-  WEBHOOK_CONCURRENCY = 8;
+  @Max(256)
+  WEBHOOK_CONCURRENCY = 32;
+
+  @IntegerFromString()
+  @IsInt()
+  @Min(1)
+  @Max(256)
+  WEBHOOK_ENDPOINT_CONCURRENCY = 16;
+
+  @IntegerFromString()
+  @IsInt()
+  @Min(1000)
+  WEBHOOK_LEASE_MS = 120000;
 
   @IntegerFromString()
   @IsInt()
@@ -247,6 +258,44 @@ export class Environment {
 
   @IsCronExpression()
   WEBHOOK_RETENTION_CRON = '45 4 * * *';
+
+  /** Where backups are written (relative to the project root); keep a copy off this host. */
+  @IsString()
+  BACKUP_DIR = './data/backups';
+
+  /** Backup, then verification by restore (UTC). */
+  @IsCronExpression()
+  BACKUP_CRON = '0 2 * * *';
+
+  /** Backup freshness check, then retention (UTC). */
+  @IsCronExpression()
+  BACKUP_MONITOR_CRON = '0 3 * * *';
+
+  @IntegerFromString()
+  @IsInt()
+  @Min(1)
+  BACKUP_MAX_AGE_HOURS = 25;
+
+  @IntegerFromString()
+  @IsInt()
+  @Min(1)
+  BACKUP_RETENTION_DAYS = 14;
+
+  /** Longest a pg_dump or pg_restore may run before it is killed. */
+  @IntegerFromString()
+  @IsInt()
+  @Min(1000)
+  BACKUP_TIMEOUT_MS = 7200000;
+
+  /** Directory holding pg_dump and pg_restore; unset: found on the PATH. */
+  @IsOptional()
+  @IsString()
+  PG_BIN_DIR?: string;
+
+  /** Make /health/ready 503 (not just "degraded") while backups are failing. */
+  @BooleanFromString()
+  @IsBoolean()
+  BACKUP_READINESS_REQUIRED = false;
 }
 
 export class ConfigurationError extends Error {

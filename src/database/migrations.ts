@@ -6,6 +6,8 @@ import { AddAccessChangeNotifications1764500000000 } from '../../migrations/1764
 import { CreateCounts1764600000000 } from '../../migrations/1764600000000-CreateCounts.js';
 import { CreateWebhooks1764700000000 } from '../../migrations/1764700000000-CreateWebhooks.js';
 import { CreateAuditLogs1764800000000 } from '../../migrations/1764800000000-CreateAuditLogs.js';
+import { CreateBackups1764900000000 } from '../../migrations/1764900000000-CreateBackups.js';
+import { AddWebhookQueueStatistics1765000000000 } from '../../migrations/1765000000000-AddWebhookQueueStatistics.js';
 
 /**
  * Every migration, in order. Listed explicitly rather than globbed: under ESM a glob makes TypeORM import the
@@ -20,4 +22,6 @@ export const migrations = [
   CreateCounts1764600000000,
   CreateWebhooks1764700000000,
   CreateAuditLogs1764800000000,
+  CreateBackups1764900000000,
+  AddWebhookQueueStatistics1765000000000,
 ];

@@ -5,7 +5,13 @@ import { APP_ROLE } from './database-roles.js';
  * Tables without tenant_id, on purpose. Anything else without tenant_id is a failure: a new table that forgot
  * its tenant would otherwise be silently shared by every customer.
  */
-export const GLOBAL_TABLES = new Set(['migrations', 'tenants', 'permissions', 'reconciliation_runs']);
+export const GLOBAL_TABLES = new Set([
+  'migrations',
+  'tenants',
+  'permissions',
+  'reconciliation_runs',
+  'backups',
+]);
 
 export interface SchemaCheck {
   subject: string;

@@ -3,6 +3,7 @@ import { createHmac } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
+import { WebhookQueueStatistics } from '../../src/modules/webhooks/webhook-queue-statistics.service.js';
 import { WebhookRetention } from '../../src/modules/webhooks/webhook-retention.service.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 import { createTenant, type TestTenant } from '../support/tenant-factory.js';
@@ -93,6 +94,7 @@ describe('webhook dispatcher against real receivers', () => {
         WEBHOOK_DISPATCHER_ENABLED: 'true',
         WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
         WEBHOOK_RETRY_DELAYS: '100,200,300',
+        WEBHOOK_DISABLE_AFTER_FAILURES: '6',
         WEBHOOK_POLL_INTERVAL_MS: '60000', // notifications and retry wake-ups only: no sweeping
         THROTTLE_LIMIT: '100000',
       },
@@ -276,5 +278,72 @@ describe('webhook dispatcher against real receivers', () => {
       status: 'disabled',
     });
     expect(await delivery(hook.id)).toEqual([expect.objectContaining({ status: 'dlq', httpStatus: 410 })]);
+    // The automatic disable is in the audit log, by the dispatcher; its bookkeeping updates are not.
+    const audit = await t
+      .http()
+      .get(`/api/audit-logs?entityType=webhook_endpoint&entityId=${hook.id}`)
+      .set(auth);
+    expect((audit.body as { data: unknown[] }).data).toEqual([
+      expect.objectContaining({
+        action: 'webhook.endpoint.disabled',
+        actorKind: 'system',
+        actorName: 'webhook-dispatcher',
+        before: expect.objectContaining({ status: 'active' }),
+        after: expect.objectContaining({
+          status: 'disabled',
+          disabled_reason: 'HTTP 410 Gone',
+          secret_encrypted: '[redacted]',
+        }),
+      }),
+      expect.objectContaining({ action: 'webhook_endpoint.created' }),
+    ]);
+  });
+
+  it('records consecutive failures across a batch and disables at WEBHOOK_DISABLE_AFTER_FAILURES', async () => {
+    const hook = await subscribe('/always-500', { retryCount: 0 });
+    receiver.script('/always-500', [500]);
+    await Promise.all(['F-1', 'F-2', 'F-3'].map((sku) => createItem(sku)));
+    await receiver.until(() => receiver.on('/always-500').length === 3, 'three failed attempts');
+    let endpoint: { status: string; failureCount: number } = { status: '', failureCount: 0 };
+    for (let i = 0; i < 40; i += 1) {
+      endpoint = (await t.http().get(`/api/webhooks/${hook.id}`).set(auth)).body as typeof endpoint;
+      if (endpoint.failureCount === 3) break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    // 3 consecutive failures (below this app's threshold of 6), each delivery to dlq (retryCount 0).
+    expect(endpoint).toMatchObject({ status: 'active', failureCount: 3 });
+    receiver.script('/always-500', [200]);
+    await createItem('F-4');
+    await receiver.until(() => receiver.on('/always-500').length === 4, 'the success');
+    for (let i = 0; i < 40; i += 1) {
+      endpoint = (await t.http().get(`/api/webhooks/${hook.id}`).set(auth)).body as typeof endpoint;
+      if (endpoint.failureCount === 0) break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(endpoint).toMatchObject({ status: 'active', failureCount: 0 });
+
+    receiver.script('/always-500', [500]);
+    await Promise.all(['F-5', 'F-6', 'F-7', 'F-8', 'F-9', 'F-10'].map((sku) => createItem(sku)));
+    await receiver.until(() => receiver.on('/always-500').length === 10, 'six more failed attempts');
+    for (let i = 0; i < 40; i += 1) {
+      endpoint = (await t.http().get(`/api/webhooks/${hook.id}`).set(auth)).body as typeof endpoint;
+      if (endpoint.status === 'disabled') break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(endpoint).toMatchObject({ status: 'disabled', failureCount: 6 });
+  });
+
+  it('exposes the shared queue as webhook_queue_depth and webhook_dlq_size', async () => {
+    // Every earlier delivery has settled (success or dlq), so the figures are stable here.
+    const [{ due, dlq }] = await t.database.query<{ due: number; dlq: number }>(
+      `select count(*) filter (where status = 'pending' and next_attempt_at <= now())::int as due,
+              count(*) filter (where status = 'dlq')::int as dlq from webhook_deliveries`,
+    );
+    expect(dlq).toBeGreaterThan(0);
+    const figures = await t.app.get(WebhookQueueStatistics).refresh();
+    expect(figures).toEqual({ due, dlq });
+    const metrics = await t.http().get('/metrics');
+    expect(metrics.text).toContain(`\nwebhook_dlq_size ${dlq}\n`);
+    expect(metrics.text).toContain(`\nwebhook_queue_depth ${due}\n`);
   });
 });

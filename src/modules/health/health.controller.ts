@@ -13,6 +13,7 @@ import type { Response } from 'express';
 import type { DataSource } from 'typeorm';
 import { MAINTENANCE_DATA_SOURCE } from '../../database/database.constants.js';
 import { hasPendingMigrations } from '../../database/schema-migrator.js';
+import { BackupMonitor } from '../backups/backup-monitor.service.js';
 
 const CHECK_TIMEOUT_MS = 2000;
 
@@ -27,6 +28,7 @@ export class HealthController {
     private readonly typeOrm: TypeOrmHealthIndicator,
     @InjectDataSource() private readonly app: DataSource,
     @InjectDataSource(MAINTENANCE_DATA_SOURCE) private readonly owner: DataSource,
+    private readonly backups: BackupMonitor,
   ) {}
 
   @Get()
@@ -38,7 +40,11 @@ export class HealthController {
 
   @Get('ready')
   @HealthCheck()
-  @ApiOperation({ summary: 'Readiness: the database answers and every migration is applied' })
+  @ApiOperation({
+    summary:
+      'Readiness: the database answers and every migration is applied; failing backups make it "degraded" ' +
+      '(still 200 unless BACKUP_READINESS_REQUIRED=true)',
+  })
   @ApiServiceUnavailableResponse({ description: 'Not ready; `error` names the failing checks' })
   async ready(@Res({ passthrough: true }) response: Response): Promise<HealthCheckResult> {
     try {
@@ -51,6 +57,7 @@ export class HealthController {
               if (await hasPendingMigrations(this.owner)) throw new Error('pending migrations');
             })
             .withTimeout(CHECK_TIMEOUT_MS),
+        () => this.backups.readiness(this.indicators),
       ]);
     } catch (error) {
       // Keep the terminus body (status, info, error, details) that load balancers and SREs read.

@@ -1,7 +1,9 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectMetric } from '@willsoto/nestjs-prometheus';
 import type { Counter, Gauge } from 'prom-client';
-import { MaintenanceDatabase } from '../../database/maintenance-database.js';
+import pg from 'pg';
+import { DATABASE_ENDPOINTS } from '../../database/database.constants.js';
+import type { DatabaseEndpoints } from '../../database/database-endpoints.js';
 import { JOB_DURATION, JOB_LAST_RUN, JOB_RUNS } from '../metrics/metric-names.js';
 
 export type JobOutcome<T> = { ran: true; result: T } | { ran: false; reason: string };
@@ -16,19 +18,24 @@ export class JobRunner {
   private readonly logger = new Logger('Jobs');
 
   constructor(
-    private readonly maintenance: MaintenanceDatabase,
+    @Inject(DATABASE_ENDPOINTS) private readonly endpoints: DatabaseEndpoints,
     @InjectMetric(JOB_RUNS) private readonly runs: Counter<'job' | 'outcome'>,
     @InjectMetric(JOB_LAST_RUN) private readonly lastRun: Gauge<'job' | 'outcome'>,
     @InjectMetric(JOB_DURATION) private readonly duration: Gauge<'job'>,
   ) {}
 
   async run<T>(job: string, work: () => Promise<T>): Promise<JobOutcome<T>> {
-    const lock = this.maintenance.owner.createQueryRunner();
+    // The session lock lives on its own connection, not one of the owner pool's: a job holds its lock for the
+    // whole run while its work needs pool connections, and jobs holding every pool connection for their locks
+    // would wait on each other forever.
+    const lock = new pg.Client({ connectionString: this.endpoints.ownerUrl, application_name: `job:${job}` });
     await lock.connect();
     try {
-      const [{ locked }] = (await lock.query(`select pg_try_advisory_lock(hashtext($1)) as locked`, [
+      const {
+        rows: [{ locked }],
+      } = await lock.query<{ locked: boolean }>(`select pg_try_advisory_lock(hashtext($1)) as locked`, [
         `job:${job}`,
-      ])) as [{ locked: boolean }];
+      ]);
       if (!locked) {
         this.runs.inc({ job, outcome: 'skipped' });
         this.logger.log(`${job}: skipped, another replica is running it`);
@@ -47,7 +54,7 @@ export class JobRunner {
         await lock.query(`select pg_advisory_unlock(hashtext($1))`, [`job:${job}`]).catch(() => undefined);
       }
     } finally {
-      await lock.release();
+      await lock.end();
     }
   }
 

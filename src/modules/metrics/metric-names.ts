@@ -10,3 +10,7 @@ export const JOB_LAST_RUN = 'job_last_run_timestamp_seconds';
 export const JOB_DURATION = 'job_last_duration_seconds';
 export const WEBHOOK_DELIVERIES = 'webhook_deliveries_total';
 export const WEBHOOK_DELIVERY_DURATION = 'webhook_delivery_duration_seconds';
+export const WEBHOOK_QUEUE_DEPTH = 'webhook_queue_depth';
+export const WEBHOOK_DLQ_SIZE = 'webhook_dlq_size';
+export const BACKUP_LAST_SUCCESS = 'backup_last_success_timestamp_seconds';
+export const BACKUP_LAST_VERIFIED = 'backup_last_verified_timestamp_seconds';

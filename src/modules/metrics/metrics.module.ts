@@ -9,6 +9,8 @@ import { register } from 'prom-client';
 import { ALL_ROUTES, HttpMetricsMiddleware } from './http-metrics.middleware.js';
 import { MetricsController } from './metrics.controller.js';
 import {
+  BACKUP_LAST_SUCCESS,
+  BACKUP_LAST_VERIFIED,
   DB_QUERY_DURATION,
   HTTP_REQUEST_DURATION,
   INVENTORY_MOVEMENTS,
@@ -20,6 +22,8 @@ import {
   TENANT_REQUESTS,
   WEBHOOK_DELIVERIES,
   WEBHOOK_DELIVERY_DURATION,
+  WEBHOOK_DLQ_SIZE,
+  WEBHOOK_QUEUE_DEPTH,
 } from './metric-names.js';
 
 const metricProviders = [
@@ -79,6 +83,22 @@ const metricProviders = [
     name: RBAC_DENIED,
     help: 'Requests refused for a missing permission, by permission, resource and action',
     labelNames: ['permission', 'resource', 'action'],
+  }),
+  makeGaugeProvider({
+    name: WEBHOOK_QUEUE_DEPTH,
+    help: 'Webhook deliveries that are due and not yet sent, over every tenant (refreshed every 15 s)',
+  }),
+  makeGaugeProvider({
+    name: WEBHOOK_DLQ_SIZE,
+    help: 'Webhook deliveries in the dead-letter queue, over every tenant (refreshed every 15 s)',
+  }),
+  makeGaugeProvider({
+    name: BACKUP_LAST_SUCCESS,
+    help: 'Unix time at which the newest successful backup finished (0: none in the catalogue)',
+  }),
+  makeGaugeProvider({
+    name: BACKUP_LAST_VERIFIED,
+    help: 'Unix time at which the newest backup that passed verification by restore was verified (0: none)',
   }),
 ];
 

@@ -19,8 +19,6 @@ import type { DatabaseEndpoints } from '../../database/database-endpoints.js';
 import { WebhookSecrets } from './webhook-secrets.js';
 import { WebhookUrlGuard } from './webhook-url-guard.js';
 
-/** A claimed delivery is leased for this long; a crash mid-send makes it due again after it (at-least-once). */
-const LEASE = "interval '2 minutes'";
 const RESPONSE_CAP = 4096;
 
 interface Claimed {
@@ -69,6 +67,13 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
   private readonly enabled: boolean;
   private readonly delays: number[];
   private readonly concurrency: number;
+  private readonly endpointConcurrency: number;
+  /**
+   * A claimed delivery is leased for this long (at least its endpoint's timeout + 5 s, so a live dispatcher's
+   * attempt never overlaps another's); after a crash mid-send it is due again when the lease ends
+   * (at-least-once, same webhook-id).
+   */
+  private readonly leaseMs: number;
   private readonly pollMs: number;
   private readonly disableAfter: number;
   private readonly pendingTenants = new Set<string>();
@@ -89,6 +94,11 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
     this.enabled = config.get('WEBHOOK_DISPATCHER_ENABLED', { infer: true });
     this.delays = config.get('WEBHOOK_RETRY_DELAYS', { infer: true }).split(',').map(Number);
     this.concurrency = config.get('WEBHOOK_CONCURRENCY', { infer: true });
+    this.leaseMs = config.get('WEBHOOK_LEASE_MS', { infer: true });
+    this.endpointConcurrency = Math.min(
+      this.concurrency,
+      config.get('WEBHOOK_ENDPOINT_CONCURRENCY', { infer: true }),
+    );
     this.pollMs = config.get('WEBHOOK_POLL_INTERVAL_MS', { infer: true });
     this.disableAfter = config.get('WEBHOOK_DISABLE_AFTER_FAILURES', { infer: true });
   }
@@ -156,14 +166,20 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
     });
   }
 
-  /** Claims and sends due deliveries of one tenant, batch by batch; true when it sent anything. */
+  /**
+   * Claims and sends due deliveries of one tenant, batch by batch; true when it sent anything. A batch is sent
+   * all at once and recorded in one transaction; the next is claimed when it is done, so the claim's limits are
+   * the concurrency limits (WEBHOOK_CONCURRENCY in total, WEBHOOK_ENDPOINT_CONCURRENCY per endpoint) and a batch
+   * lasts at most the longest endpoint timeout, well inside the lease.
+   */
   private async drain(tenantId: string): Promise<boolean> {
     let sent = false;
     for (;;) {
       const batch = await this.claim(tenantId);
       if (batch.length === 0) return sent;
       sent = true;
-      await Promise.all(batch.map((delivery) => this.deliver(tenantId, delivery)));
+      const outcomes = await Promise.all(batch.map((delivery) => this.deliver(tenantId, delivery)));
+      await this.record(tenantId, batch, outcomes);
       if (this.stopped) return sent;
     }
   }
@@ -171,14 +187,33 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
   private claim(tenantId: string): Promise<Claimed[]> {
     return this.dataSource.transaction(async (manager) => {
       await manager.query(`select set_config('app.tenant_id', $1, true)`, [tenantId]);
+      // Candidates are read without locks (a window function cannot be combined with FOR UPDATE); the locking
+      // select re-checks each row (READ COMMITTED re-evaluates the WHERE on the latest version) and skips rows
+      // another dispatcher holds.
       return manager.query<Claimed[]>(
-        `with due as (
-           select tenant_id, id from webhook_deliveries
-            where status = 'pending' and next_attempt_at <= now()
-            order by next_attempt_at limit $1 for update skip locked
+        `with oldest as (
+           select id, endpoint_id, next_attempt_at from webhook_deliveries
+            where tenant_id = current_setting('app.tenant_id')::uuid
+              and status = 'pending' and next_attempt_at <= now()
+            order by next_attempt_at limit $1 * 4
+         ), candidates as (
+           select id,
+                  row_number() over (partition by endpoint_id order by next_attempt_at, id) as nth
+             from oldest
+         ), due as (
+           -- By primary key (an array, not a join: a queue table's statistics are always stale, and a join let
+           -- the planner scan every due row once per candidate).
+           select d.tenant_id, d.id, d.endpoint_id from webhook_deliveries d
+            where d.tenant_id = current_setting('app.tenant_id')::uuid
+              and d.id = any (array(select id from candidates where nth <= $2))
+              and d.status = 'pending' and d.next_attempt_at <= now()
+            order by d.next_attempt_at limit $1
+              for update of d skip locked
          ), leased as (
-           update webhook_deliveries d set attempts = d.attempts + 1, next_attempt_at = now() + ${LEASE}
-             from due where d.tenant_id = due.tenant_id and d.id = due.id
+           update webhook_deliveries d set attempts = d.attempts + 1,
+                  next_attempt_at = now() + greatest($3::integer, w.timeout_ms + 5000) * interval '1 millisecond'
+             from due join webhook_endpoints w on w.tenant_id = due.tenant_id and w.id = due.endpoint_id
+            where d.tenant_id = due.tenant_id and d.id = due.id
            returning d.*
          )
          select l.id, l.attempts, l.event_id, l.event_type, e.payload, e.created_at as event_created_at,
@@ -187,12 +222,12 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
            from leased l
            join outbox_events e on e.tenant_id = l.tenant_id and e.id = l.event_id
            join webhook_endpoints w on w.tenant_id = l.tenant_id and w.id = l.endpoint_id`,
-        [this.concurrency],
+        [this.concurrency, this.endpointConcurrency, this.leaseMs],
       );
     });
   }
 
-  private async deliver(tenantId: string, delivery: Claimed): Promise<void> {
+  private deliver(tenantId: string, delivery: Claimed): Promise<Outcome> {
     const body = JSON.stringify({
       id: delivery.event_id,
       type: delivery.event_type,
@@ -200,8 +235,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
       createdAt: delivery.event_created_at.toISOString(),
       data: delivery.payload,
     });
-    const outcome = await this.send(delivery, body);
-    await this.record(tenantId, delivery, outcome);
+    return this.send(delivery, body);
   }
 
   private async send(delivery: Claimed, body: string): Promise<Outcome> {
@@ -271,15 +305,37 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
     }
   }
 
-  private async record(tenantId: string, delivery: Claimed, outcome: Outcome): Promise<void> {
-    const success = outcome.error === null;
-    const gone = outcome.httpStatus === 410;
-    const retriesLeft = delivery.attempts <= delivery.retry_count && !gone;
-    const delay = this.delays[Math.min(delivery.attempts - 1, this.delays.length - 1)] ?? 0;
-    const jittered = Math.round(delay * (0.9 + Math.random() * 0.2));
-    const status = success ? 'success' : retriesLeft ? 'pending' : 'dlq';
-    this.deliveries.inc({ event: delivery.event_type, status: status === 'pending' ? 'failed' : status });
-    this.duration.observe({ outcome: success ? 'success' : 'failure' }, outcome.durationMs / 1000);
+  /**
+   * Records a batch in one transaction: its attempts, each delivery's new state (success, a retry after
+   * WEBHOOK_RETRY_DELAYS with +-10 % jitter, or dlq), and per endpoint the last success/failure and the count
+   * of consecutive failures (which disables the endpoint at WEBHOOK_DISABLE_AFTER_FAILURES, as does a 410).
+   */
+  private async record(tenantId: string, batch: Claimed[], outcomes: Outcome[]): Promise<void> {
+    const rows = batch.map((delivery, index) => {
+      const outcome = outcomes[index];
+      const success = outcome.error === null;
+      const gone = outcome.httpStatus === 410;
+      const retriesLeft = delivery.attempts <= delivery.retry_count && !gone;
+      const delay = this.delays[Math.min(delivery.attempts - 1, this.delays.length - 1)] ?? 0;
+      const status = success ? 'success' : retriesLeft ? 'pending' : 'dlq';
+      this.deliveries.inc({ event: delivery.event_type, status: status === 'pending' ? 'failed' : status });
+      this.duration.observe({ outcome: success ? 'success' : 'failure' }, outcome.durationMs / 1000);
+      return {
+        delivery_id: delivery.id,
+        endpoint_id: delivery.endpoint_id,
+        attempt: delivery.attempts,
+        started_at: outcome.startedAt.toISOString(),
+        finished_at: new Date(outcome.startedAt.getTime() + outcome.durationMs).toISOString(),
+        duration_ms: outcome.durationMs,
+        http_status: outcome.httpStatus,
+        error: outcome.error,
+        response_body: outcome.responseBody,
+        success,
+        gone,
+        status,
+        retry_ms: Math.round(delay * (0.9 + Math.random() * 0.2)),
+      };
+    });
     await this.dataSource.transaction(async (manager) => {
       // The endpoint update below changes more than bookkeeping columns only when it disables the endpoint;
       // then the audit trigger records it under this action, as the dispatcher.
@@ -289,45 +345,55 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
         [tenantId, JSON.stringify({ actorId: null, actorKind: 'system', actorName: 'webhook-dispatcher' })],
       );
       await manager.query(
-        `insert into webhook_attempts (tenant_id, delivery_id, attempt, started_at, duration_ms, http_status, error, response_body)
-         values ($1, $2, $3, $4, $5, $6, $7, $8)`,
-        [
-          tenantId,
-          delivery.id,
-          delivery.attempts,
-          outcome.startedAt,
-          outcome.durationMs,
-          outcome.httpStatus,
-          outcome.error,
-          outcome.responseBody,
-        ],
-      );
-      await manager.query(
-        `update webhook_deliveries set status = $2, http_status = $3, error = $4,
-                next_attempt_at = case when $2 = 'pending' then now() + ($5 || ' milliseconds')::interval else next_attempt_at end,
-                completed_at = case when $2 = 'pending' then null else now() end
-          where id = $1`,
-        [delivery.id, status, outcome.httpStatus, outcome.error, String(jittered)],
-      );
-      await manager.query(
-        `update webhook_endpoints set
-           last_success_at = case when $2 then now() else last_success_at end,
-           last_failure_at = case when $2 then last_failure_at else now() end,
-           failure_count = case when $2 then 0 else failure_count + 1 end,
-           status = case when $3 or (not $2 and failure_count + 1 >= $4) then 'disabled' else status end,
-           disabled_reason = case when $3 then 'HTTP 410 Gone'
-                                  when not $2 and failure_count + 1 >= $4 then 'too many consecutive failures'
-                                  else disabled_reason end
-         where id = $1`,
-        [delivery.endpoint_id, success, gone, this.disableAfter],
+        `with outcome as (
+           select * from jsonb_to_recordset($2::jsonb) as o (
+             delivery_id uuid, endpoint_id uuid, attempt integer, started_at timestamptz, finished_at timestamptz,
+             duration_ms integer, http_status integer, error text, response_body text, success boolean,
+             gone boolean, status text, retry_ms integer)
+         ), attempts as (
+           insert into webhook_attempts (tenant_id, delivery_id, attempt, started_at, duration_ms, http_status, error,
+                                         response_body)
+           select $1, delivery_id, attempt, started_at, duration_ms, http_status, error, response_body from outcome
+         ), deliveries as (
+           update webhook_deliveries d set status = o.status, http_status = o.http_status, error = o.error,
+                  next_attempt_at = case when o.status = 'pending' then now() + o.retry_ms * interval '1 millisecond'
+                                         else d.next_attempt_at end,
+                  completed_at = case when o.status = 'pending' then null else now() end
+             from outcome o where d.tenant_id = $1 and d.id = o.delivery_id
+         ), per_endpoint as (
+           select endpoint_id, bool_or(success) as any_success, bool_or(gone) as gone,
+                  max(finished_at) filter (where success) as last_success,
+                  max(finished_at) filter (where not success) as last_failure
+             from outcome group by endpoint_id
+         ), tally as (
+           select p.*, (select count(*) from outcome o
+                         where o.endpoint_id = p.endpoint_id and not o.success
+                           and o.finished_at > coalesce(p.last_success, '-infinity')) as trailing_failures
+             from per_endpoint p
+         ), counted as (
+           select t.*, case when t.any_success then t.trailing_failures
+                            else w.failure_count + t.trailing_failures end as failures
+             from tally t join webhook_endpoints w on w.tenant_id = $1 and w.id = t.endpoint_id
+         )
+         update webhook_endpoints w set
+                last_success_at = coalesce(c.last_success, w.last_success_at),
+                last_failure_at = coalesce(c.last_failure, w.last_failure_at),
+                failure_count = c.failures,
+                status = case when c.gone or c.failures >= $3 then 'disabled' else w.status end,
+                disabled_reason = case when c.gone then 'HTTP 410 Gone'
+                                       when c.failures >= $3 then 'too many consecutive failures'
+                                       else w.disabled_reason end
+           from counted c where w.tenant_id = $1 and w.id = c.endpoint_id`,
+        [tenantId, JSON.stringify(rows), this.disableAfter],
       );
     });
-    // Come back to this tenant when the retry is due, instead of sweeping every tenant until then.
-    if (status === 'pending') {
+    // Come back to this tenant when a retry is due, instead of sweeping every tenant until then.
+    for (const row of rows) {
+      if (row.status !== 'pending') continue;
       setTimeout(() => {
         this.pendingTenants.add(tenantId);
         this.wake?.();
-      }, jittered).unref();
+      }, row.retry_ms).unref();
     }
   }
 }

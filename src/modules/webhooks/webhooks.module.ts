@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { WebhookDispatcher } from './webhook-dispatcher.service.js';
+import { WebhookQueueStatistics } from './webhook-queue-statistics.service.js';
 import { WebhookRetention } from './webhook-retention.service.js';
 import { WebhookSecrets } from './webhook-secrets.js';
 import { WebhookUrlGuard } from './webhook-url-guard.js';
@@ -12,6 +13,13 @@ import { WebhooksService } from './webhooks.service.js';
  */
 @Module({
   controllers: [WebhooksController],
-  providers: [WebhooksService, WebhookSecrets, WebhookUrlGuard, WebhookDispatcher, WebhookRetention],
+  providers: [
+    WebhooksService,
+    WebhookSecrets,
+    WebhookUrlGuard,
+    WebhookDispatcher,
+    WebhookRetention,
+    WebhookQueueStatistics,
+  ],
 })
 export class WebhooksModule {}
