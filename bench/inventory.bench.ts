@@ -20,6 +20,8 @@ import { parseEnvironment } from '../src/config/environment.js';
 import { projectRoot } from '../src/config/project-paths.js';
 import { openDatabaseServer } from '../src/database/database-endpoints.js';
 
+/** Where the JSON goes (npm run bench -- --quick sends smoke runs to bench/results/quick, which git ignores). */
+const resultsDir = process.env.BENCH_RESULTS_DIR ?? join(projectRoot, 'bench', 'results');
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 15);
 const LEDGER_ROWS = Number(process.env.BENCH_LEDGER_ROWS ?? 10_000_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
@@ -198,12 +200,24 @@ async function main(): Promise<void> {
         `SELECT '${tenant.id}', m.id, 1, k.item_id, k.location_id, 1, 1, 'ea', 'receipt', now() ` +
         `FROM bench.keys k, bench.movements m WHERE k.n = :k AND m.n = :m;\n`,
     );
+    // A second, finer reference: the same posting called directly (pgbench, no HTTP, no Node): the ratio of the
+    // API to it is what the service adds on top of the database's own work.
+    const postScript = join(dataDir, 'post-movement.sql');
+    writeFileSync(
+      postScript,
+      `\\set k random(1, ${ITEMS * LOCATIONS})\n` +
+        `SELECT post_movement('${tenant.id}', NULL, 'system', NULL, NULL, ` +
+        `jsonb_build_object('type', 'receipt', 'lines', jsonb_build_array(jsonb_build_object(` +
+        `'itemId', k.item_id, 'locationId', k.location_id, 'qty', '1'))), '{"actorKind":"system","actorName":"bench"}') ` +
+        `FROM bench.keys k WHERE k.n = :k;\n`,
+    );
     const ownerUrl = new URL(database.endpoints.ownerUrl);
     const pgbenchTps: number[] = [];
+    const directPostingTps: number[] = [];
     const singleLine: number[] = [];
     const hundredLine: number[] = [];
     const random = (list: string[]) => list[Math.floor(Math.random() * list.length)];
-    for (let round = 1; round <= ROUNDS; round += 1) {
+    const pgbench = (file: string): number => {
       const result = spawnSync(
         'pgbench',
         [
@@ -217,7 +231,7 @@ async function main(): Promise<void> {
           '-T',
           String(DURATION_S),
           '-f',
-          script,
+          file,
           '-h',
           ownerUrl.hostname,
           '-p',
@@ -230,7 +244,14 @@ async function main(): Promise<void> {
       );
       const tps = Number(/tps = ([\d.]+) \(without initial connection time\)/.exec(result.stdout)?.[1]);
       if (!Number.isFinite(tps)) throw new Error(`pgbench failed: ${result.stderr || result.stdout}`);
+      return tps;
+    };
+    for (let round = 1; round <= ROUNDS; round += 1) {
+      const tps = pgbench(script);
       pgbenchTps.push(tps);
+      const direct = pgbench(postScript);
+      directPostingTps.push(direct);
+      log(`round ${round}: post_movement() called by pgbench ${direct.toFixed(0)} tps`);
       log(`round ${round}: pgbench ledger INSERT ${tps.toFixed(0)} tps`);
 
       const single = await autocannon({
@@ -404,6 +425,9 @@ async function main(): Promise<void> {
         httpRequestsPerSecond: singleLine,
         pgbenchLedgerInsertTps: pgbenchTps,
         ratio: median(singleLine) / median(pgbenchTps),
+        directPostMovementTps: directPostingTps,
+        ratioToDirectPosting: median(singleLine) / median(directPostingTps),
+        directPostingRatioToLedgerInsert: median(directPostingTps) / median(pgbenchTps),
         target: '>= 0.35',
       },
       hundredLineMovements: { linesPerSecond: hundredLine, median: median(hundredLine), target: '>= 25000' },
@@ -423,13 +447,8 @@ async function main(): Promise<void> {
       },
       fullReconciliation: { seconds: reconcileSeconds, ledgerRows: Number(ledger_rows), target: '< 60 s' },
     };
-    mkdirSync(join(projectRoot, 'bench', 'results'), { recursive: true });
-    const file = join(
-      projectRoot,
-      'bench',
-      'results',
-      `inventory-${results.measuredAt.slice(0, 19).replaceAll(':', '')}.json`,
-    );
+    mkdirSync(resultsDir, { recursive: true });
+    const file = join(resultsDir, `inventory-${results.measuredAt.slice(0, 19).replaceAll(':', '')}.json`);
     writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
     const table = [
       ['measure', 'value', 'reference', 'ratio / target'],

@@ -22,6 +22,8 @@ import { parseEnvironment } from '../src/config/environment.js';
 import { projectRoot } from '../src/config/project-paths.js';
 import { openDatabaseServer } from '../src/database/database-endpoints.js';
 
+/** Where the JSON goes (npm run bench -- --quick sends smoke runs to bench/results/quick, which git ignores). */
+const resultsDir = process.env.BENCH_RESULTS_DIR ?? join(projectRoot, 'bench', 'results');
 const EVENTS = Number(process.env.BENCH_WEBHOOK_EVENTS ?? 20_000);
 const RATE = Number(process.env.BENCH_WEBHOOK_RATE ?? 500);
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 15);
@@ -266,13 +268,8 @@ async function main(): Promise<void> {
       receiverRequests: receiver.requests,
       duplicateAttempts: duplicates,
     };
-    mkdirSync(join(projectRoot, 'bench', 'results'), { recursive: true });
-    const file = join(
-      projectRoot,
-      'bench',
-      'results',
-      `webhooks-${results.measuredAt.slice(0, 19).replaceAll(':', '')}.json`,
-    );
+    mkdirSync(resultsDir, { recursive: true });
+    const file = join(resultsDir, `webhooks-${results.measuredAt.slice(0, 19).replaceAll(':', '')}.json`);
     writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
     const table = [
       ['measure', 'value', 'reference', 'ratio / target'],

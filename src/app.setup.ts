@@ -3,6 +3,7 @@ import { json } from 'express';
 import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
 import type { Environment } from './config/environment.js';
+import { refuseDeepBodies } from './common/http/json-depth.js';
 import { ProblemDetailsFilter } from './common/problem-details/problem-details.filter.js';
 import { createValidationPipe } from './common/validation/validation.pipe.js';
 import { setupOpenApi } from './openapi.js';
@@ -46,6 +47,7 @@ export async function configureApp(app: NestExpressApplication, env: Environment
   );
   app.useBodyParser('json', { limit: env.BODY_LIMIT, type: ['application/json', 'application/*+json'] });
   app.useBodyParser('urlencoded', { limit: env.BODY_LIMIT, extended: false });
+  app.use(refuseDeepBodies);
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new ProblemDetailsFilter());
   setupOpenApi(app);

@@ -16,6 +16,7 @@ import {
   validateSync,
   type ValidationError,
 } from 'class-validator';
+import { APP_ROLE } from '../database/database-roles.js';
 
 /** Env values are strings; "true"/"false"/"1"/"0" become booleans, anything else stays and fails IsBoolean. */
 function BooleanFromString(): PropertyDecorator {
@@ -101,6 +102,16 @@ export class Environment {
   @MinLength(16)
   @MaxLength(200)
   DATABASE_APP_PASSWORD?: string;
+
+  /**
+   * The request pool's connection through a transaction-pooling PgBouncer (docs/scaling.md). Only the
+   * request pool uses it: LISTEN, session advisory locks and migrations need a direct session, so the owner
+   * pool, the job locks and the listeners keep DATABASE_URL and the app URL. Without a user, the app role's
+   * user and password are filled in.
+   */
+  @IsOptional()
+  @Matches(POSTGRES_URL, { message: 'DATABASE_POOLER_URL must be a postgres:// or postgresql:// URL' })
+  DATABASE_POOLER_URL?: string;
 
   @IntegerFromString()
   @IsInt()
@@ -327,6 +338,10 @@ export function parseEnvironment(raw: Record<string, string | undefined>): Envir
       'DATABASE_APP_PASSWORD (or DATABASE_APP_URL) is required in production when DATABASE_URL is set',
     );
   }
+  if (env.DATABASE_POOLER_URL) {
+    const problem = poolerUrlProblem(env.DATABASE_POOLER_URL);
+    if (problem) problems.push(problem);
+  }
   if (env.NODE_ENV === 'production' && !env.JWT_SECRET) {
     problems.push('JWT_SECRET (32+ characters) is required in production');
   }
@@ -337,6 +352,23 @@ export function parseEnvironment(raw: Record<string, string | undefined>): Envir
     throw new ConfigurationError(`Invalid configuration: ${problems.join('; ')}`);
   }
   return env;
+}
+
+/**
+ * The request pool must stay the row-level-security-bound app role: an owner role behind the pooler would
+ * see every tenant. No user at all is fine (the app role's credentials are filled in).
+ */
+function poolerUrlProblem(url: string): string | undefined {
+  let user: string;
+  try {
+    user = decodeURIComponent(new URL(url).username);
+  } catch {
+    return 'DATABASE_POOLER_URL is not a valid URL';
+  }
+  if (user && user !== APP_ROLE) {
+    return `DATABASE_POOLER_URL must connect as ${APP_ROLE} or name no user (got ${JSON.stringify(user)})`;
+  }
+  return undefined;
 }
 
 /** Quotes the value as it was set, before conversion. */

@@ -56,9 +56,11 @@ export class DatabaseModule {
         TypeOrmModule.forRootAsync({
           inject: [getDataSourceToken(MAINTENANCE_DATA_SOURCE)],
           useFactory: () => ({
-            ...dataSourceOptions(endpoints.appUrl, {
+            ...dataSourceOptions(endpoints.appPoolUrl, {
               poolSize: env.DATABASE_POOL_SIZE,
-              statementTimeoutMs: env.DATABASE_STATEMENT_TIMEOUT_MS,
+              // PgBouncer refuses statement_timeout as a startup parameter: behind it, the timeout is set by
+              // PgBouncer's connect_query or on the role (docs/scaling.md).
+              statementTimeoutMs: env.DATABASE_POOLER_URL ? 0 : env.DATABASE_STATEMENT_TIMEOUT_MS,
               applicationName: 'inventory-enterprise:app',
             }),
             entities,

@@ -24,6 +24,7 @@ interface TableRow {
   table: string;
   has_tenant_id: boolean;
   tenant_id_not_null: boolean | null;
+  tenant_id_type: string | null;
   rls_enabled: boolean;
   rls_forced: boolean;
 }
@@ -39,11 +40,33 @@ interface PolicyRow {
 interface ConstraintRow {
   table: string;
   name: string;
-  kind: 'p' | 'u' | 'f' | 'i';
+  /** p primary key, u unique, x exclusion, f foreign key, i unique index that backs no constraint. */
+  kind: 'p' | 'u' | 'x' | 'f' | 'i';
+  /** Key columns in order; an expression appears as its text (e.g. `lower(code)`), never silently dropped. */
   columns: string[];
   referenced_table: string | null;
   referenced_columns: string[] | null;
+  /** Foreign keys: confdeltype and confupdtype (a no action, r restrict, c cascade, n set null, d default). */
+  on_delete: string | null;
+  on_update: string | null;
+  /** Exclusion constraints: the operator of the first column. */
+  first_operator: string | null;
 }
+
+/**
+ * Why each Citus rule exists (shown with a failure). Citus distributes every tenant table on tenant_id and
+ * co-locates them, so a key can only be enforced on one shard when it contains tenant_id, and a foreign key
+ * can only be checked on one shard when it maps tenant_id to tenant_id (docs/scaling.md, "Citus").
+ */
+const CITUS = {
+  unique: 'Citus: a distributed table can only enforce keys that contain its distribution column tenant_id',
+  exclusion: 'Citus: an exclusion constraint must contain tenant_id WITH =',
+  foreignKey: 'Citus: a foreign key between distributed tables must map tenant_id to tenant_id',
+  actions:
+    'Citus: a foreign key containing tenant_id cannot ON DELETE SET NULL/SET DEFAULT or ON UPDATE CASCADE/SET NULL/SET DEFAULT',
+  globalToTenant: 'Citus: a reference table cannot have a foreign key into a distributed table',
+  type: 'Citus: co-located tables need one distribution column type',
+};
 
 const TENANT_PREDICATE = /current_setting\('app\.tenant_id'/;
 
@@ -92,6 +115,7 @@ export async function validateSchema(owner: DataSource): Promise<SchemaCheck[]> 
     select c.relname as table,
            a.attname is not null as has_tenant_id,
            a.attnotnull as tenant_id_not_null,
+           format_type(a.atttypid, a.atttypmod) as tenant_id_type,
            c.relrowsecurity as rls_enabled,
            c.relforcerowsecurity as rls_forced
       from pg_class c
@@ -104,33 +128,50 @@ export async function validateSchema(owner: DataSource): Promise<SchemaCheck[]> 
   const policies = await owner.query<PolicyRow[]>(`
     select tablename as table, policyname as policy, cmd, qual, with_check
       from pg_policies where schemaname = 'public'`);
+  // Keys of constraints and unique indexes are read from their index with pg_get_indexdef, so an expression
+  // column shows as its text instead of vanishing (an index on (lower(code), tenant_id) must not pass as one
+  // that leads with tenant_id).
   const constraints = await owner.query<ConstraintRow[]>(`
-    select rel.relname as table, con.conname as name, con.contype as kind,
-           array(select att.attname from unnest(con.conkey) with ordinality k(attnum, ord)
-                 join pg_attribute att on att.attrelid = con.conrelid and att.attnum = k.attnum order by k.ord)::text[] as columns,
+    with keys as (
+      select con.conrelid as relid, con.conname as name, con.contype::text as kind, con.conindid as index_id,
+             con.confrelid, con.conkey, con.confkey, con.confdeltype::text as on_delete,
+             con.confupdtype::text as on_update, con.conexclop
+        from pg_constraint con
+       where con.contype in ('p', 'u', 'x', 'f')
+      union all
+      select ix.indrelid, idx.relname, 'i', ix.indexrelid, 0::oid, null, null, null, null, null
+        from pg_index ix
+        join pg_class idx on idx.oid = ix.indexrelid
+       where ix.indisunique and not ix.indisprimary
+         and not exists (select 1 from pg_constraint c
+                          where c.conindid = ix.indexrelid and c.contype in ('p', 'u', 'x'))
+    )
+    select rel.relname as table, k.name, k.kind,
+           case when k.kind = 'f' then
+             array(select att.attname from unnest(k.conkey) with ordinality u(attnum, ord)
+                   join pg_attribute att on att.attrelid = k.relid and att.attnum = u.attnum order by u.ord)::text[]
+           else
+             array(select pg_get_indexdef(k.index_id, n, true)
+                     from generate_series(1, (select ix.indnkeyatts from pg_index ix where ix.indexrelid = k.index_id)) n
+                    order by n)::text[]
+           end as columns,
            ref.relname as referenced_table,
-           case when con.contype = 'f' then
-             array(select att.attname from unnest(con.confkey) with ordinality k(attnum, ord)
-                   join pg_attribute att on att.attrelid = con.confrelid and att.attnum = k.attnum order by k.ord)::text[]
-           end as referenced_columns
-      from pg_constraint con
-      join pg_class rel on rel.oid = con.conrelid
+           case when k.kind = 'f' then
+             array(select att.attname from unnest(k.confkey) with ordinality u(attnum, ord)
+                   join pg_attribute att on att.attrelid = k.confrelid and att.attnum = u.attnum order by u.ord)::text[]
+           end as referenced_columns,
+           case when k.kind = 'f' then k.on_delete end as on_delete,
+           case when k.kind = 'f' then k.on_update end as on_update,
+           case when k.kind = 'x' then (select o.oprname from pg_operator o where o.oid = k.conexclop[1]) end
+             as first_operator
+      from keys k
+      join pg_class rel on rel.oid = k.relid
       join pg_namespace n on n.oid = rel.relnamespace
-      left join pg_class ref on ref.oid = con.confrelid
-     where n.nspname = 'public' and con.contype in ('p', 'u', 'f')
-    union all
-    select tbl.relname, idx.relname, 'i',
-           array(select att.attname from unnest(ix.indkey::int2[]) with ordinality k(attnum, ord)
-                 join pg_attribute att on att.attrelid = ix.indrelid and att.attnum = k.attnum order by k.ord)::text[],
-           null, null
-      from pg_index ix
-      join pg_class idx on idx.oid = ix.indexrelid
-      join pg_class tbl on tbl.oid = ix.indrelid
-      join pg_namespace n on n.oid = tbl.relnamespace
-     where n.nspname = 'public' and ix.indisunique and not ix.indisprimary
-       and not exists (select 1 from pg_constraint c where c.conindid = ix.indexrelid)`);
+      left join pg_class ref on ref.oid = k.confrelid
+     where n.nspname = 'public'`);
 
   for (const table of tables) {
+    const own = constraints.filter((c) => c.table === table.table);
     if (!table.has_tenant_id) {
       const declared = GLOBAL_TABLES.has(table.table);
       check(
@@ -139,9 +180,25 @@ export async function validateSchema(owner: DataSource): Promise<SchemaCheck[]> 
         declared,
         declared ? undefined : 'no tenant_id column and not in GLOBAL_TABLES',
       );
+      // Global tables become Citus reference tables (or stay local on the coordinator); neither can point
+      // into a distributed table.
+      for (const foreign of own.filter((c) => c.kind === 'f' && tenantTables.has(c.referenced_table ?? ''))) {
+        check(
+          table.table,
+          `foreign key ${foreign.name} of a global table does not point into tenant table ${foreign.referenced_table}`,
+          false,
+          `${describeForeignKey(foreign)}: ${CITUS.globalToTenant}`,
+        );
+      }
       continue;
     }
     check(table.table, 'tenant_id is NOT NULL', Boolean(table.tenant_id_not_null));
+    check(
+      table.table,
+      'tenant_id is uuid',
+      table.tenant_id_type === 'uuid',
+      table.tenant_id_type === 'uuid' ? undefined : `(${table.tenant_id_type}): ${CITUS.type}`,
+    );
     check(table.table, 'row-level security enabled', table.rls_enabled);
     check(table.table, 'row-level security forced', table.rls_forced);
     const tenantPolicies = policies.filter(
@@ -156,20 +213,32 @@ export async function validateSchema(owner: DataSource): Promise<SchemaCheck[]> 
       tenantPolicies.length > 0,
     );
 
-    const own = constraints.filter((c) => c.table === table.table);
     const primaryKey = own.find((c) => c.kind === 'p');
+    const primaryOk = primaryKey?.columns[0] === 'tenant_id';
     check(
       table.table,
       'primary key leads with tenant_id',
-      primaryKey?.columns[0] === 'tenant_id',
-      primaryKey ? `(${primaryKey.columns.join(', ')})` : 'no primary key',
+      primaryOk,
+      primaryKey
+        ? withReason(`(${primaryKey.columns.join(', ')})`, primaryOk, CITUS.unique)
+        : 'no primary key',
     );
     for (const unique of own.filter((c) => c.kind === 'u' || c.kind === 'i')) {
+      const ok = unique.columns[0] === 'tenant_id';
       check(
         table.table,
         `unique ${unique.name} leads with tenant_id`,
-        unique.columns[0] === 'tenant_id',
-        `(${unique.columns.join(', ')})`,
+        ok,
+        withReason(`(${unique.columns.join(', ')})`, ok, CITUS.unique),
+      );
+    }
+    for (const exclusion of own.filter((c) => c.kind === 'x')) {
+      const ok = exclusion.columns[0] === 'tenant_id' && exclusion.first_operator === '=';
+      check(
+        table.table,
+        `exclusion constraint ${exclusion.name} leads with tenant_id WITH =`,
+        ok,
+        withReason(`(${exclusion.columns[0]} WITH ${exclusion.first_operator}, ...)`, ok, CITUS.exclusion),
       );
     }
     for (const foreign of own.filter((c) => c.kind === 'f')) {
@@ -185,11 +254,43 @@ export async function validateSchema(owner: DataSource): Promise<SchemaCheck[]> 
           ? `foreign key ${foreign.name} leads with tenant_id and stays in the tenant`
           : `foreign key ${foreign.name} points at a global table`,
         ok,
-        `(${foreign.columns.join(', ')}) -> ${foreign.referenced_table}(${foreign.referenced_columns?.join(', ')})`,
+        withReason(describeForeignKey(foreign), ok, CITUS.foreignKey),
       );
+      if (foreign.columns.includes('tenant_id')) {
+        // The referential action must never write tenant_id: a row cannot move between shards.
+        const keepsTenant =
+          !['n', 'd'].includes(foreign.on_delete ?? '') && !['c', 'n', 'd'].includes(foreign.on_update ?? '');
+        check(
+          table.table,
+          `foreign key ${foreign.name} never rewrites tenant_id (ON DELETE/ON UPDATE)`,
+          keepsTenant,
+          keepsTenant
+            ? undefined
+            : `on delete ${ACTIONS[foreign.on_delete ?? ''] ?? foreign.on_delete}, on update ${
+                ACTIONS[foreign.on_update ?? ''] ?? foreign.on_update
+              }: ${CITUS.actions}`,
+        );
+      }
     }
   }
   return checks;
+}
+
+const ACTIONS: Record<string, string> = {
+  a: 'no action',
+  r: 'restrict',
+  c: 'cascade',
+  n: 'set null',
+  d: 'set default',
+};
+
+function describeForeignKey(foreign: ConstraintRow): string {
+  return `(${foreign.columns.join(', ')}) -> ${foreign.referenced_table}(${foreign.referenced_columns?.join(', ')})`;
+}
+
+/** The detail, with the rule's reason appended when the check failed. */
+function withReason(detail: string, ok: boolean, reason: string): string {
+  return ok ? detail : `${detail}: ${reason}`;
 }
 
 export function formatSchemaReport(checks: SchemaCheck[]): string {

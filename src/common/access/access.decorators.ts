@@ -1,12 +1,7 @@
 import { applyDecorators, SetMetadata } from '@nestjs/common';
-import {
-  ApiBearerAuth,
-  ApiExtension,
-  ApiForbiddenResponse,
-  ApiSecurity,
-  ApiUnauthorizedResponse,
-} from '@nestjs/swagger';
+import { ApiExtension, ApiForbiddenResponse, ApiSecurity, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import type { Permission } from '../../modules/roles/permissions.js';
+import { SECURITY } from '../../openapi.js';
 
 /**
  * How a route may be reached. Every route declares exactly one; the access guard denies routes without one
@@ -29,12 +24,24 @@ export const ACCESS_RULE = 'inventory-enterprise:access-rule';
 /** The OpenAPI extension naming each operation's access rule (`GET /docs-json`). */
 export const ACCESS_EXTENSION = 'x-access';
 
-const CREDENTIALS = [
-  ApiBearerAuth('bearer'),
-  ApiSecurity('api-key'),
-  ApiSecurity('tenant'),
-  ApiUnauthorizedResponse({ description: 'Missing, invalid or expired credentials' }),
-];
+/**
+ * The OpenAPI security of a route that needs credentials: a bearer token or an API key, each with or without
+ * X-Tenant-Id (optional: the credential names its tenant), never X-Tenant-Id alone. A function, not a shared
+ * array: @nestjs/swagger's ApiSecurity keeps its requirement list in the decorator's closure and extends it on
+ * every application, so one shared instance made every route's `security` repeat the entries of all the routes
+ * decorated before it (thousands of entries by the last controller). Platform routes take no API key: a key is
+ * never a platform administrator.
+ */
+function credentials({ apiKey }: { apiKey: boolean }): Array<ClassDecorator & MethodDecorator> {
+  const schemes = apiKey ? [SECURITY.bearer, SECURITY.apiKey] : [SECURITY.bearer];
+  return [
+    ...schemes.flatMap((scheme) => [
+      ApiSecurity({ [scheme]: [] }),
+      ApiSecurity({ [scheme]: [], [SECURITY.tenant]: [] }),
+    ]),
+    ApiUnauthorizedResponse({ description: 'Missing, invalid or expired credentials' }),
+  ];
+}
 
 export function Public(): MethodDecorator & ClassDecorator {
   return applyDecorators(
@@ -46,7 +53,7 @@ export function Public(): MethodDecorator & ClassDecorator {
 export function PublicInTenant(): MethodDecorator & ClassDecorator {
   return applyDecorators(
     SetMetadata(ACCESS_RULE, { kind: 'public-in-tenant' }),
-    ApiSecurity('tenant'),
+    ApiSecurity(SECURITY.tenant),
     ApiExtension(ACCESS_EXTENSION, 'public (in the resolved tenant)'),
   );
 }
@@ -55,7 +62,7 @@ export function Authenticated(): MethodDecorator & ClassDecorator {
   return applyDecorators(
     SetMetadata(ACCESS_RULE, { kind: 'authenticated' }),
     ApiExtension(ACCESS_EXTENSION, 'authenticated'),
-    ...CREDENTIALS,
+    ...credentials({ apiKey: true }),
   );
 }
 
@@ -64,7 +71,7 @@ export function PlatformAdmin(): MethodDecorator & ClassDecorator {
     SetMetadata(ACCESS_RULE, { kind: 'platform-admin' }),
     ApiExtension(ACCESS_EXTENSION, 'platform-admin'),
     ApiForbiddenResponse({ description: 'Not a platform administrator' }),
-    ...CREDENTIALS,
+    ...credentials({ apiKey: false }),
   );
 }
 
@@ -76,7 +83,7 @@ export function RequirePermissions(
     SetMetadata(ACCESS_RULE, { kind: 'permissions', permissions }),
     ApiExtension(ACCESS_EXTENSION, permissions.join(' ')),
     ApiForbiddenResponse({ description: `Requires ${permissions.join(', ')}` }),
-    ...CREDENTIALS,
+    ...credentials({ apiKey: true }),
   );
 }
 

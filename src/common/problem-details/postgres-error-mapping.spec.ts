@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import { QueryRunnerAlreadyReleasedError, QueryRunnerProviderAlreadyReleasedError } from 'typeorm';
 import { mapPostgresError } from './postgres-error-mapping.js';
 
 /** Shaped like pg's DatabaseError, wrapped the way TypeORM's QueryFailedError wraps it. */
@@ -16,6 +17,8 @@ describe('mapPostgresError', () => {
     ['23505', 409, 'conflict'],
     ['23503', 409, 'conflict'],
     ['22P02', 400, 'invalid-value'],
+    ['22021', 400, 'invalid-value'],
+    ['22P05', 400, 'invalid-value'],
     ['23514', 400, 'constraint-violated'],
     ['23502', 400, 'constraint-violated'],
     ['22003', 400, 'invalid-value'],
@@ -48,6 +51,17 @@ describe('mapPostgresError', () => {
       type: 'database-unavailable',
     });
     expect(mapPostgresError(new Error('Connection terminated unexpectedly'))).toMatchObject({ status: 503 });
+  });
+
+  it('maps a transaction whose connection was lost (TypeORM released its query runner) to 503', () => {
+    expect(mapPostgresError(new QueryRunnerAlreadyReleasedError())).toMatchObject({
+      status: 503,
+      type: 'database-unavailable',
+    });
+    expect(mapPostgresError(new QueryRunnerProviderAlreadyReleasedError())).toMatchObject({
+      status: 503,
+      type: 'database-unavailable',
+    });
   });
 
   it('leaves unknown SQLSTATEs and ordinary errors to the 500 path', () => {

@@ -1,3 +1,4 @@
+import { QueryRunnerAlreadyReleasedError, QueryRunnerProviderAlreadyReleasedError } from 'typeorm';
 import type { ProblemCore as MappedProblem } from './problem-details.js';
 
 interface PostgresErrorLike {
@@ -139,6 +140,16 @@ export function mapPostgresError(error: unknown): (MappedProblem & Record<string
           title: 'Invalid request',
           detail: 'A number is out of range',
         };
+      // character_not_in_repertoire / untranslatable_character: PostgreSQL stores no U+0000 in text or jsonb,
+      // the one character a JavaScript string can carry that it refuses (found by the fuzz suite: was a 500).
+      case '22021':
+      case '22P05':
+        return {
+          status: 400,
+          type: 'invalid-value',
+          title: 'Invalid request',
+          detail: 'A text value contains a character that cannot be stored (U+0000)',
+        };
       case '22001':
         return {
           status: 400,
@@ -188,6 +199,13 @@ function postgresErrorOf(error: unknown): PostgresErrorLike | undefined {
 
 function isConnectionError(error: unknown): boolean {
   if (typeof error !== 'object' || error === null) return false;
+  // TypeORM releases a query runner whose connection emitted 'error' (the server went away in the middle of a
+  // transaction); the transaction's next query or its COMMIT then throws one of these instead of a driver error.
+  if (
+    error instanceof QueryRunnerAlreadyReleasedError ||
+    error instanceof QueryRunnerProviderAlreadyReleasedError
+  )
+    return true;
   const { code, message } = error as { code?: unknown; message?: unknown };
   if (
     typeof code === 'string' &&

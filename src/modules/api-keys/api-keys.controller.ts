@@ -1,7 +1,14 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
-import { ApiNoContentResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
 import { RequirePermissions } from '../../common/access/access.decorators.js';
 import { SecretInResponse } from '../../common/idempotency/idempotency.interceptor.js';
+import { PageOf } from '../../common/pagination/page-view.js';
 import { type Page, PageQueryDto } from '../../common/pagination/pagination.js';
 import { ApiKeysService } from './api-keys.service.js';
 import { ApiKeyView, CreateApiKeyDto, CreatedApiKeyView } from './dto/api-key.dto.js';
@@ -16,6 +23,7 @@ export class ApiKeysController {
   @Get()
   @RequirePermissions('apikeys:read')
   @ApiOperation({ summary: 'List API keys (prefix only, never the key)' })
+  @ApiOkResponse({ type: PageOf(ApiKeyView) })
   list(@Query() query: PageQueryDto): Promise<Page<ApiKeyView>> {
     return this.apiKeys.list(query);
   }
@@ -27,6 +35,7 @@ export class ApiKeysController {
     summary: 'Create an API key bound to one role; the key is in this response only',
     description: 'An idempotent replay (same Idempotency-Key) answers without `key`: it is never stored.',
   })
+  @ApiCreatedResponse({ type: CreatedApiKeyView })
   create(@Body() body: CreateApiKeyDto): Promise<CreatedApiKeyView> {
     return this.apiKeys.create(body);
   }

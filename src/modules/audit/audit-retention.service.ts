@@ -33,9 +33,9 @@ export class AuditRetention implements OnApplicationBootstrap {
     const job = CronJob.from({
       cronTime: this.config.get('AUDIT_RETENTION_CRON', { infer: true }),
       onTick: () => {
-        this.purge().catch((error: unknown) =>
-          this.logger.error(`purge failed: ${(error as Error).message}`),
-        );
+        this.jobs
+          .tick('purge-audit-logs', () => this.purge())
+          .catch((error: unknown) => this.logger.error(`purge failed: ${(error as Error).message}`));
       },
       start: true,
     });

@@ -1,9 +1,10 @@
 import { Controller, Get, Query } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { RequirePermissions } from '../../common/access/access.decorators.js';
+import { PageOf } from '../../common/pagination/page-view.js';
 import type { Page } from '../../common/pagination/pagination.js';
 import { AuditService } from './audit.service.js';
-import { type AuditEntryView, AuditQueryDto } from './dto/audit.dto.js';
+import { AuditEntryView, AuditQueryDto } from './dto/audit.dto.js';
 
 @ApiTags('audit')
 @Controller('api/audit-logs')
@@ -18,6 +19,7 @@ export class AuditController {
       'Changes carry before/after (secrets and personal data appear as "[redacted]"); denials have action ' +
       '`permission.denied` and the route in `after`.',
   })
+  @ApiOkResponse({ type: PageOf(AuditEntryView) })
   list(@Query() query: AuditQueryDto): Promise<Page<AuditEntryView>> {
     return this.audit.list(query);
   }

@@ -42,7 +42,10 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
   }
 
   validate(payload: Record<string, unknown>): AccessTokenClaims {
-    const { sub, tid, jti } = payload;
+    const { sub, tid, jti, exp } = payload;
+    // jsonwebtoken checks exp only when present; every token the service issues has one, so one without it
+    // (valid forever) is not ours to accept (found by test/e2e/auth-attacks.e2e-spec.ts).
+    if (typeof exp !== 'number') throw new InvalidCredentialsException('The access token has no expiry');
     if (
       typeof sub !== 'string' ||
       !UUID.test(sub) ||

@@ -142,7 +142,9 @@ export class BackupJobs implements OnApplicationBootstrap {
       // The documented defaults are 02:00 and 03:00 UTC, whatever the server's zone.
       timeZone: 'UTC',
       onTick: () => {
-        work().catch((error: unknown) => this.logger.error(`${name} failed: ${(error as Error).message}`));
+        this.jobs
+          .tick(name, work)
+          .catch((error: unknown) => this.logger.error(`${name} failed: ${(error as Error).message}`));
       },
       start: true,
     });

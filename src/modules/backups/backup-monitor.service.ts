@@ -1,6 +1,6 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import type { HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus';
 import { InjectMetric } from '@willsoto/nestjs-prometheus';
@@ -41,7 +41,7 @@ const READINESS_TIMEOUT_MS = 2000;
  * current as of its last readiness probe.
  */
 @Injectable()
-export class BackupMonitor {
+export class BackupMonitor implements OnApplicationBootstrap {
   private readonly logger = new Logger('Backups');
 
   constructor(
@@ -52,6 +52,18 @@ export class BackupMonitor {
     @InjectMetric(BACKUP_LAST_SUCCESS) private readonly lastSuccess: Gauge,
     @InjectMetric(BACKUP_LAST_VERIFIED) private readonly lastVerified: Gauge,
   ) {}
+
+  /**
+   * The gauges are right from the start, not only after the first readiness probe or backup (alerting on them
+   * would see 0 after a restart). Only in processes that run the schedulers: CLI commands and replicas without
+   * them are not the ones Prometheus alerts on for backups, and their readiness probes set the gauges anyway.
+   */
+  onApplicationBootstrap(): void {
+    if (!this.config.get('SCHEDULERS_ENABLED', { infer: true })) return;
+    this.check().catch((error: unknown) =>
+      this.logger.warn(`cannot read the backup catalogue: ${(error as Error).message}`),
+    );
+  }
 
   async check(): Promise<BackupHealth> {
     const maxAgeHours = this.config.get('BACKUP_MAX_AGE_HOURS', { infer: true });

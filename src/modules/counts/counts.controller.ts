@@ -1,10 +1,17 @@
 import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Put, Query } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { RequirePermissions } from '../../common/access/access.decorators.js';
+import { PageOf } from '../../common/pagination/page-view.js';
 import { type Page, PageQueryDto } from '../../common/pagination/pagination.js';
 import type { MovementView } from '../inventory/dto/movement.dto.js';
 import { CountsService } from './counts.service.js';
-import { ApproveCountDto, CountSheetView, CreateCountDto, PutCountLinesDto } from './dto/count.dto.js';
+import {
+  ApproveCountDto,
+  CountApprovalView,
+  CountSheetView,
+  CreateCountDto,
+  PutCountLinesDto,
+} from './dto/count.dto.js';
 import { RequireFeature } from '../feature-flags/require-feature.js';
 
 @ApiTags('counts')
@@ -15,6 +22,7 @@ export class CountsController {
 
   @Get()
   @RequirePermissions('counts:read')
+  @ApiOkResponse({ type: PageOf(CountSheetView) })
   list(@Query() query: PageQueryDto): Promise<Page<CountSheetView>> {
     return this.counts.list(query);
   }
@@ -22,6 +30,7 @@ export class CountsController {
   @Post()
   @RequirePermissions('counts:write')
   @ApiOperation({ summary: 'Create a count sheet (draft); countNumber CNT-000001 is sequential per tenant' })
+  @ApiCreatedResponse({ type: CountSheetView })
   create(@Body() body: CreateCountDto): Promise<CountSheetView> {
     return this.counts.create(body);
   }
@@ -31,6 +40,7 @@ export class CountsController {
   @ApiOperation({
     summary: 'A sheet with its lines; expected quantities hidden on blind sheets without counts:approve',
   })
+  @ApiOkResponse({ type: CountSheetView })
   get(@Param('id', ParseUUIDPipe) id: string): Promise<CountSheetView> {
     return this.counts.get(id);
   }
@@ -39,6 +49,7 @@ export class CountsController {
   @HttpCode(200)
   @RequirePermissions('counts:write')
   @ApiOperation({ summary: 'Snapshot the expected quantities of the scope -> in_progress' })
+  @ApiOkResponse({ type: CountSheetView })
   start(@Param('id', ParseUUIDPipe) id: string): Promise<CountSheetView> {
     return this.counts.start(id);
   }
@@ -51,6 +62,7 @@ export class CountsController {
       'Each line records the system quantity at the moment it is entered; variance = counted - that quantity. ' +
       'Keys outside the snapshot are allowed inside the scope (found stock).',
   })
+  @ApiOkResponse({ type: CountSheetView })
   putLines(@Param('id', ParseUUIDPipe) id: string, @Body() body: PutCountLinesDto): Promise<CountSheetView> {
     return this.counts.putLines(id, body.lines);
   }
@@ -58,6 +70,7 @@ export class CountsController {
   @Post(':id/submit')
   @HttpCode(200)
   @RequirePermissions('counts:write')
+  @ApiOkResponse({ type: CountSheetView })
   submit(@Param('id', ParseUUIDPipe) id: string): Promise<CountSheetView> {
     return this.counts.submit(id);
   }
@@ -71,6 +84,7 @@ export class CountsController {
       'Lines nobody counted are not adjusted unless zeroUncounted is true. Approving again is 409. The ' +
       'negative-stock rule does not apply: a count states what is physically there.',
   })
+  @ApiOkResponse({ type: CountApprovalView })
   approve(
     @Param('id', ParseUUIDPipe) id: string,
     @Body() body: ApproveCountDto,
@@ -81,6 +95,7 @@ export class CountsController {
   @Post(':id/cancel')
   @HttpCode(200)
   @RequirePermissions('counts:write')
+  @ApiOkResponse({ type: CountSheetView })
   cancel(@Param('id', ParseUUIDPipe) id: string): Promise<CountSheetView> {
     return this.counts.cancel(id);
   }

@@ -1,5 +1,5 @@
 import { Body, Controller, Get, Param, Put } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { RequirePermissions } from '../../common/access/access.decorators.js';
 import { FeatureFlagView, SetFeatureFlagDto } from './dto/feature-flag.dto.js';
 import { FeatureFlagsService } from './feature-flags.service.js';
@@ -12,6 +12,7 @@ export class FeatureFlagsController {
   @Get()
   @RequirePermissions('settings:read')
   @ApiOperation({ summary: 'Every feature flag of the tenant, with its default' })
+  @ApiOkResponse({ type: [FeatureFlagView] })
   list(): Promise<FeatureFlagView[]> {
     return this.flags.list();
   }
@@ -21,6 +22,7 @@ export class FeatureFlagsController {
   @ApiOperation({
     summary: 'Switch a feature on or off; routes of a disabled feature answer 403 feature-disabled',
   })
+  @ApiOkResponse({ type: FeatureFlagView })
   set(@Param('key') key: string, @Body() body: SetFeatureFlagDto): Promise<FeatureFlagView> {
     return this.flags.set(key, body.enabled);
   }

@@ -62,7 +62,9 @@ export class InventorySchedules implements OnApplicationBootstrap {
     const job = CronJob.from({
       cronTime: expression,
       onTick: () => {
-        work().catch((error: unknown) => this.logger.error(`${name} failed: ${(error as Error).message}`));
+        this.jobs
+          .tick(name, work)
+          .catch((error: unknown) => this.logger.error(`${name} failed: ${(error as Error).message}`));
       },
       start: true,
     });

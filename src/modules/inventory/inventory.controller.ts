@@ -14,13 +14,16 @@ import {
 } from '@nestjs/common';
 import {
   ApiConflictResponse,
+  ApiCreatedResponse,
   ApiHeader,
+  ApiOkResponse,
   ApiOperation,
   ApiTags,
   ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { RequirePermissions } from '../../common/access/access.decorators.js';
+import { PageOf } from '../../common/pagination/page-view.js';
 import { type Page, PageQueryDto } from '../../common/pagination/pagination.js';
 import { SingleStatement } from '../../tenancy/tenant-transaction.interceptor.js';
 import {
@@ -57,6 +60,7 @@ export class InventoryController {
   @ApiHeader({ name: 'Idempotency-Key', required: false, description: '1-255 characters; kept for 24 h' })
   @ApiConflictResponse({ description: 'insufficient-stock, or idempotency-in-flight' })
   @ApiUnprocessableEntityResponse({ description: 'idempotency-key-reused' })
+  @ApiCreatedResponse({ type: MovementView })
   async post(
     @Body() body: CreateMovementDto,
     @Headers('idempotency-key') idempotencyKey: string | undefined,
@@ -79,6 +83,7 @@ export class InventoryController {
   @Get('movements')
   @RequirePermissions('inventory:read')
   @ApiOperation({ summary: 'List movements (without their lines), oldest first' })
+  @ApiOkResponse({ type: PageOf(MovementView) })
   movements(@Query() query: MovementQueryDto): Promise<Page<MovementView>> {
     return this.queries.movements(query);
   }
@@ -86,6 +91,7 @@ export class InventoryController {
   @Get('movements/:id')
   @RequirePermissions('inventory:read')
   @ApiOperation({ summary: 'A movement with its ledger entries' })
+  @ApiOkResponse({ type: MovementView })
   movement(@Param('id', ParseUUIDPipe) id: string): Promise<MovementView> {
     return this.queries.movement(id);
   }
@@ -93,6 +99,7 @@ export class InventoryController {
   @Get('ledger')
   @RequirePermissions('inventory:read')
   @ApiOperation({ summary: 'Ledger entries in posting order' })
+  @ApiOkResponse({ type: PageOf(LedgerEntryView) })
   ledger(@Query() query: LedgerQueryDto): Promise<Page<LedgerEntryView>> {
     return this.queries.ledger(query);
   }
@@ -100,6 +107,7 @@ export class InventoryController {
   @Get('balances')
   @RequirePermissions('inventory:read')
   @ApiOperation({ summary: 'Balances per item, location and lot; asOf computes them from the ledger' })
+  @ApiOkResponse({ type: PageOf(BalanceView) })
   balances(@Query() query: BalanceQueryDto): Promise<Page<BalanceView>> {
     return this.queries.balances(query);
   }
@@ -107,6 +115,7 @@ export class InventoryController {
   @Get()
   @RequirePermissions('inventory:read')
   @ApiOperation({ summary: 'On-hand summary per active item with its quantity per location' })
+  @ApiOkResponse({ type: PageOf(OnHandView) })
   onHand(@Query() query: PageQueryDto): Promise<Page<OnHandView>> {
     return this.queries.onHand(query);
   }

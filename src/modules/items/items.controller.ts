@@ -10,8 +10,16 @@ import {
   Post,
   Query,
 } from '@nestjs/common';
-import { ApiNoContentResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  ApiConflictResponse,
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
 import { RequirePermissions } from '../../common/access/access.decorators.js';
+import { PageOf } from '../../common/pagination/page-view.js';
 import type { Page } from '../../common/pagination/pagination.js';
 import { CreateItemDto, ItemQueryDto, ItemView, UpdateItemDto } from './dto/item.dto.js';
 import { ItemsService } from './items.service.js';
@@ -24,6 +32,7 @@ export class ItemsController {
   @Get()
   @RequirePermissions('items:read')
   @ApiOperation({ summary: 'List items; search matches sku and name' })
+  @ApiOkResponse({ type: PageOf(ItemView) })
   list(@Query() query: ItemQueryDto): Promise<Page<ItemView>> {
     return this.items.list(query);
   }
@@ -31,12 +40,15 @@ export class ItemsController {
   @Post()
   @RequirePermissions('items:write')
   @ApiOperation({ summary: 'Create an item (sku unique per tenant: 409; maxItems: 409 limit-exceeded)' })
+  @ApiCreatedResponse({ type: ItemView })
+  @ApiConflictResponse({ description: 'conflict: the sku exists; limit-exceeded: maxItems reached' })
   create(@Body() body: CreateItemDto): Promise<ItemView> {
     return this.items.create(body);
   }
 
   @Get(':id')
   @RequirePermissions('items:read')
+  @ApiOkResponse({ type: ItemView })
   get(@Param('id', ParseUUIDPipe) id: string): Promise<ItemView> {
     return this.items.get(id);
   }
@@ -44,6 +56,7 @@ export class ItemsController {
   @Patch(':id')
   @RequirePermissions('items:write')
   @ApiOperation({ summary: 'Change an item; baseUom and lotTracked are fixed once it has stock history' })
+  @ApiOkResponse({ type: ItemView })
   update(@Param('id', ParseUUIDPipe) id: string, @Body() body: UpdateItemDto): Promise<ItemView> {
     return this.items.update(id, body);
   }

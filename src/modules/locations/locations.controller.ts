@@ -10,8 +10,16 @@ import {
   Post,
   Query,
 } from '@nestjs/common';
-import { ApiNoContentResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  ApiConflictResponse,
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
 import { RequirePermissions } from '../../common/access/access.decorators.js';
+import { PageOf } from '../../common/pagination/page-view.js';
 import type { Page } from '../../common/pagination/pagination.js';
 import { CreateLocationDto, LocationQueryDto, LocationView, UpdateLocationDto } from './dto/location.dto.js';
 import { LocationsService } from './locations.service.js';
@@ -24,6 +32,7 @@ export class LocationsController {
   @Get()
   @RequirePermissions('locations:read')
   @ApiOperation({ summary: 'List locations; search matches site, name and code' })
+  @ApiOkResponse({ type: PageOf(LocationView) })
   list(@Query() query: LocationQueryDto): Promise<Page<LocationView>> {
     return this.locations.list(query);
   }
@@ -33,12 +42,17 @@ export class LocationsController {
   @ApiOperation({
     summary: 'Create a location ((site, name) unique per tenant: 409; maxLocations: 409 limit-exceeded)',
   })
+  @ApiCreatedResponse({ type: LocationView })
+  @ApiConflictResponse({
+    description: 'conflict: (site, name) or code exists; limit-exceeded: maxLocations reached',
+  })
   create(@Body() body: CreateLocationDto): Promise<LocationView> {
     return this.locations.create(body);
   }
 
   @Get(':id')
   @RequirePermissions('locations:read')
+  @ApiOkResponse({ type: LocationView })
   get(@Param('id', ParseUUIDPipe) id: string): Promise<LocationView> {
     return this.locations.get(id);
   }
@@ -46,6 +60,7 @@ export class LocationsController {
   @Patch(':id')
   @RequirePermissions('locations:write')
   @ApiOperation({ summary: 'Change a location' })
+  @ApiOkResponse({ type: LocationView })
   update(@Param('id', ParseUUIDPipe) id: string, @Body() body: UpdateLocationDto): Promise<LocationView> {
     return this.locations.update(id, body);
   }

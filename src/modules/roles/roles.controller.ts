@@ -10,8 +10,15 @@ import {
   Post,
   Query,
 } from '@nestjs/common';
-import { ApiNoContentResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
 import { RequirePermissions } from '../../common/access/access.decorators.js';
+import { PageOf } from '../../common/pagination/page-view.js';
 import { type Page, PageQueryDto } from '../../common/pagination/pagination.js';
 import { CreateRoleDto, PermissionView, RoleView, UpdateRoleDto } from './dto/role.dto.js';
 import { RolesService } from './roles.service.js';
@@ -24,12 +31,14 @@ export class RolesController {
   @Get('permissions')
   @RequirePermissions('roles:read')
   @ApiOperation({ summary: 'The catalog of permission codes (resource:action)' })
+  @ApiOkResponse({ type: [PermissionView] })
   permissions(): Promise<PermissionView[]> {
     return this.roles.catalog();
   }
 
   @Get('roles')
   @RequirePermissions('roles:read')
+  @ApiOkResponse({ type: PageOf(RoleView) })
   list(@Query() query: PageQueryDto): Promise<Page<RoleView>> {
     return this.roles.list(query);
   }
@@ -37,12 +46,14 @@ export class RolesController {
   @Post('roles')
   @RequirePermissions('roles:write')
   @ApiOperation({ summary: 'Create a custom role; unknown permission codes are a 400' })
+  @ApiCreatedResponse({ type: RoleView })
   create(@Body() body: CreateRoleDto): Promise<RoleView> {
     return this.roles.create(body);
   }
 
   @Get('roles/:id')
   @RequirePermissions('roles:read')
+  @ApiOkResponse({ type: RoleView })
   get(@Param('id', ParseUUIDPipe) id: string): Promise<RoleView> {
     return this.roles.get(id);
   }
@@ -52,6 +63,7 @@ export class RolesController {
   @ApiOperation({
     summary: 'Change a custom role (system roles: description only); applies to the next request',
   })
+  @ApiOkResponse({ type: RoleView })
   update(@Param('id', ParseUUIDPipe) id: string, @Body() body: UpdateRoleDto): Promise<RoleView> {
     return this.roles.update(id, body);
   }

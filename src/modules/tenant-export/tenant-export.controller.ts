@@ -1,5 +1,5 @@
 import { Controller, Get, Res } from '@nestjs/common';
-import { ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { pipeline } from 'node:stream/promises';
 import { RequirePermissions } from '../../common/access/access.decorators.js';
@@ -22,6 +22,7 @@ export class TenantExportController {
   // The export opens its own snapshot transaction; no request transaction around it.
   @SingleStatement()
   @ApiProduces('application/x-ndjson')
+  @ApiOkResponse({ description: 'NDJSON, one JSON object per line', schema: { type: 'string' } })
   @ApiOperation({
     summary: 'The tenant’s complete data as NDJSON, streamed',
     description:

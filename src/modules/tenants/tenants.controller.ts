@@ -1,9 +1,10 @@
 import { Body, Controller, Get, Param, ParseUUIDPipe, Patch, Post, Query } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { PlatformAdmin, RequirePermissions } from '../../common/access/access.decorators.js';
+import { PageOf } from '../../common/pagination/page-view.js';
 import { type Page, PageQueryDto } from '../../common/pagination/pagination.js';
 import { TenantContext } from '../../tenancy/tenant-context.js';
-import type { UserView } from '../users/dto/user.dto.js';
+import { UserView } from '../users/dto/user.dto.js';
 import { AssignTenantRoleDto, CreateTenantDto, TenantView, UpdateTenantDto } from './dto/tenant.dto.js';
 import { TenantsService } from './tenants.service.js';
 
@@ -16,18 +17,21 @@ export class TenantsController {
   @Post()
   @PlatformAdmin()
   @ApiOperation({ summary: 'Create a tenant with its default roles and, if given, its first Admin user' })
+  @ApiCreatedResponse({ type: TenantView })
   create(@Body() body: CreateTenantDto): Promise<TenantView> {
     return this.tenants.create(body);
   }
 
   @Get()
   @PlatformAdmin()
+  @ApiOkResponse({ type: PageOf(TenantView) })
   list(@Query() query: PageQueryDto): Promise<Page<TenantView>> {
     return this.tenants.list(query);
   }
 
   @Get(':id')
   @PlatformAdmin()
+  @ApiOkResponse({ type: TenantView })
   get(@Param('id', ParseUUIDPipe) id: string): Promise<TenantView> {
     return this.tenants.get(id);
   }
@@ -35,6 +39,7 @@ export class TenantsController {
   @Patch(':id')
   @PlatformAdmin()
   @ApiOperation({ summary: 'Rename, suspend or reactivate a tenant, or replace its settings' })
+  @ApiOkResponse({ type: TenantView })
   update(@Param('id', ParseUUIDPipe) id: string, @Body() body: UpdateTenantDto): Promise<TenantView> {
     return this.tenants.update(id, body);
   }
@@ -42,6 +47,7 @@ export class TenantsController {
   @Post(':id/users')
   @PlatformAdmin()
   @ApiOperation({ summary: 'Give a user of that tenant a role of that tenant' })
+  @ApiCreatedResponse({ type: UserView })
   assign(@Param('id', ParseUUIDPipe) id: string, @Body() body: AssignTenantRoleDto): Promise<UserView> {
     return this.tenants.assignRole(id, body.userId, body.roleId);
   }
@@ -59,6 +65,7 @@ export class OwnTenantController {
   @Get()
   @RequirePermissions('tenant:read')
   @ApiOperation({ summary: "The caller's tenant: name, slug, status, settings and limits" })
+  @ApiOkResponse({ type: TenantView })
   get(): Promise<TenantView> {
     return this.tenants.get(this.context.tenantId);
   }

@@ -10,8 +10,15 @@ import {
   Post,
   Query,
 } from '@nestjs/common';
-import { ApiNoContentResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
 import { RequirePermissions } from '../../common/access/access.decorators.js';
+import { PageOf } from '../../common/pagination/page-view.js';
 import { type Page, PageQueryDto } from '../../common/pagination/pagination.js';
 import { CreateUserDto, UpdateUserDto, UserView } from './dto/user.dto.js';
 import { UsersService } from './users.service.js';
@@ -24,6 +31,7 @@ export class UsersController {
   @Get()
   @RequirePermissions('users:read')
   @ApiOperation({ summary: "List the tenant's users" })
+  @ApiOkResponse({ type: PageOf(UserView) })
   list(@Query() query: PageQueryDto): Promise<Page<UserView>> {
     return this.users.list(query);
   }
@@ -31,12 +39,14 @@ export class UsersController {
   @Post()
   @RequirePermissions('users:write')
   @ApiOperation({ summary: 'Create a user (e-mail unique per tenant: 409)' })
+  @ApiCreatedResponse({ type: UserView })
   create(@Body() body: CreateUserDto): Promise<UserView> {
     return this.users.create(body);
   }
 
   @Get(':id')
   @RequirePermissions('users:read')
+  @ApiOkResponse({ type: UserView })
   get(@Param('id', ParseUUIDPipe) id: string): Promise<UserView> {
     return this.users.get(id);
   }
@@ -44,6 +54,7 @@ export class UsersController {
   @Patch(':id')
   @RequirePermissions('users:write')
   @ApiOperation({ summary: 'Change name, status or roles; suspension applies to the next request' })
+  @ApiOkResponse({ type: UserView })
   update(@Param('id', ParseUUIDPipe) id: string, @Body() body: UpdateUserDto): Promise<UserView> {
     return this.users.update(id, body);
   }

@@ -20,6 +20,7 @@ import { WebhookSecrets } from './webhook-secrets.js';
 import { WebhookUrlGuard } from './webhook-url-guard.js';
 
 const RESPONSE_CAP = 4096;
+const LISTEN_RETRY_MS = 1000;
 
 interface Claimed {
   id: string;
@@ -78,6 +79,9 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
   private readonly disableAfter: number;
   private readonly pendingTenants = new Set<string>();
   private listener?: pg.Client;
+  private relisten?: NodeJS.Timeout;
+  /** Set when the listener reconnected: the loop sweeps every tenant once. */
+  private sweepNow = false;
   private stopped = false;
   private wake?: () => void;
   private loop?: Promise<void>;
@@ -105,6 +109,24 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
 
   async onApplicationBootstrap(): Promise<void> {
     if (!this.enabled) return;
+    await this.listen();
+    this.loop = this.run();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.relisten);
+    this.wake?.();
+    await this.loop;
+    await this.listener?.end().catch(() => undefined);
+  }
+
+  /**
+   * LISTENs on a connection of its own. When it cannot, or loses it (the database restarted), it tries again
+   * every LISTEN_RETRY_MS, and after a reconnect sweeps every tenant at once: notifications sent meanwhile are
+   * gone, and without this the queue would wait for the next sweep (WEBHOOK_POLL_INTERVAL_MS).
+   */
+  private async listen(): Promise<void> {
     const listener = new pg.Client({
       connectionString: this.endpoints.appUrl,
       application_name: 'inventory-enterprise:webhooks',
@@ -113,29 +135,43 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
       if (message.payload) this.pendingTenants.add(message.payload);
       this.wake?.();
     });
-    listener.on('error', (error) => this.logger.warn(`listener: ${error.message}; polling continues`));
+    listener.on('error', (error) => this.listenerLost(listener, error.message));
+    listener.on('end', () => this.listenerLost(listener, 'connection ended'));
     try {
       await listener.connect();
       await listener.query('LISTEN webhook_deliveries');
       this.listener = listener;
+      if (this.loop) {
+        this.sweepNow = true;
+        this.wake?.();
+      }
     } catch (error) {
-      this.logger.warn(`cannot LISTEN (${(error as Error).message}); relying on polling`);
+      this.logger.warn(`cannot LISTEN (${(error as Error).message}); polling continues, retrying`);
+      await listener.end().catch(() => undefined);
+      this.scheduleListen();
     }
-    this.loop = this.run();
   }
 
-  async onApplicationShutdown(): Promise<void> {
-    this.stopped = true;
-    this.wake?.();
-    await this.loop;
-    await this.listener?.end().catch(() => undefined);
+  private listenerLost(listener: pg.Client, reason: string): void {
+    if (listener !== this.listener) return;
+    this.listener = undefined;
+    if (this.stopped) return;
+    this.logger.warn(`listener: ${reason}; polling continues, listening again`);
+    this.scheduleListen();
+  }
+
+  private scheduleListen(): void {
+    if (this.stopped) return;
+    this.relisten = setTimeout(() => void this.listen(), LISTEN_RETRY_MS);
+    this.relisten.unref();
   }
 
   private async run(): Promise<void> {
     let lastPoll = 0;
     while (!this.stopped) {
       try {
-        if (Date.now() - lastPoll >= this.pollMs) {
+        if (this.sweepNow || Date.now() - lastPoll >= this.pollMs) {
+          this.sweepNow = false;
           lastPoll = Date.now();
           const tenants = await this.dataSource.query<{ id: string }[]>(
             `select id from tenants where status = 'active'`,

@@ -28,9 +28,9 @@ export class WebhookRetention implements OnApplicationBootstrap {
     const job = CronJob.from({
       cronTime: expression,
       onTick: () => {
-        this.purge().catch((error: unknown) =>
-          this.logger.error(`purge failed: ${(error as Error).message}`),
-        );
+        this.jobs
+          .tick('purge-webhook-deliveries', () => this.purge())
+          .catch((error: unknown) => this.logger.error(`purge failed: ${(error as Error).message}`));
       },
       start: true,
     });

@@ -26,7 +26,8 @@ for (const [network, prefix] of [
   ['fc00::', 7],
   ['fe80::', 10],
   ['ff00::', 8],
-  ['::ffff:0:0', 96],
+  // No '::ffff:0:0/96' here: BlockList matches every IPv4 address against such a rule (it would refuse all of
+  // them), and it already checks IPv4-mapped IPv6 addresses against the IPv4 rules above.
 ] as const) {
   PRIVATE.addSubnet(network, prefix, 'ipv6');
 }

@@ -10,15 +10,26 @@ import {
   Post,
   Query,
 } from '@nestjs/common';
-import { ApiNoContentResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  ApiAcceptedResponse,
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
 import { RequirePermissions } from '../../common/access/access.decorators.js';
 import { SecretInResponse } from '../../common/idempotency/idempotency.interceptor.js';
+import { PageOf } from '../../common/pagination/page-view.js';
 import { type Page, PageQueryDto } from '../../common/pagination/pagination.js';
 import {
   CreateWebhookDto,
   DeliveryQueryDto,
   DeliveryView,
+  RequeuedView,
   UpdateWebhookDto,
+  WebhookEventTypeView,
+  WebhookTestView,
   WebhookView,
   WebhookWithSecretView,
 } from './dto/webhook.dto.js';
@@ -34,6 +45,7 @@ export class WebhooksController {
 
   @Get()
   @RequirePermissions('webhooks:read')
+  @ApiOkResponse({ type: PageOf(WebhookView) })
   list(@Query() query: PageQueryDto): Promise<Page<WebhookView>> {
     return this.webhooks.list(query);
   }
@@ -45,6 +57,7 @@ export class WebhooksController {
     summary: 'Create an endpoint; the secret (whsec_…) is in this response only',
     description: 'Private, loopback and link-local URLs are refused unless WEBHOOK_ALLOW_PRIVATE_NETWORKS.',
   })
+  @ApiCreatedResponse({ type: WebhookWithSecretView })
   create(@Body() body: CreateWebhookDto): Promise<WebhookWithSecretView> {
     return this.webhooks.create(body);
   }
@@ -52,12 +65,14 @@ export class WebhooksController {
   @Get('events')
   @RequirePermissions('webhooks:read')
   @ApiOperation({ summary: 'The event catalog, with an example of each event’s data' })
+  @ApiOkResponse({ type: [WebhookEventTypeView] })
   events(): Array<{ type: string; description: string; example: Record<string, unknown> }> {
     return Object.entries(EVENT_CATALOG).map(([type, entry]) => ({ type, ...entry }));
   }
 
   @Get(':id')
   @RequirePermissions('webhooks:read')
+  @ApiOkResponse({ type: WebhookView })
   get(@Param('id', ParseUUIDPipe) id: string): Promise<WebhookView> {
     return this.webhooks.get(id);
   }
@@ -65,6 +80,7 @@ export class WebhooksController {
   @Patch(':id')
   @RequirePermissions('webhooks:write')
   @ApiOperation({ summary: 'Change an endpoint; status active re-enables it (failure count reset)' })
+  @ApiOkResponse({ type: WebhookView })
   update(@Param('id', ParseUUIDPipe) id: string, @Body() body: UpdateWebhookDto): Promise<WebhookView> {
     return this.webhooks.update(id, body);
   }
@@ -84,6 +100,7 @@ export class WebhooksController {
   @ApiOperation({
     summary: 'New secret, shown once; the old one keeps signing as a second signature for 24 h',
   })
+  @ApiOkResponse({ type: WebhookWithSecretView })
   rotate(@Param('id', ParseUUIDPipe) id: string): Promise<WebhookWithSecretView> {
     return this.webhooks.rotateSecret(id);
   }
@@ -92,6 +109,7 @@ export class WebhooksController {
   @HttpCode(202)
   @RequirePermissions('webhooks:write')
   @ApiOperation({ summary: 'Send a webhook.test event to this endpoint' })
+  @ApiAcceptedResponse({ type: WebhookTestView })
   test(@Param('id', ParseUUIDPipe) id: string): Promise<{ eventId: string }> {
     return this.webhooks.sendTest(id);
   }
@@ -100,6 +118,7 @@ export class WebhooksController {
   @HttpCode(202)
   @RequirePermissions('webhooks:write')
   @ApiOperation({ summary: 'Re-queue a failed or dead-lettered delivery for one more attempt' })
+  @ApiAcceptedResponse({ type: RequeuedView })
   retry(
     @Param('id', ParseUUIDPipe) id: string,
     @Param('deliveryId', ParseUUIDPipe) deliveryId: string,
@@ -111,6 +130,7 @@ export class WebhooksController {
   @HttpCode(202)
   @RequirePermissions('webhooks:write')
   @ApiOperation({ summary: 'Re-queue every dead-lettered delivery of this endpoint' })
+  @ApiAcceptedResponse({ type: RequeuedView })
   replayDlq(@Param('id', ParseUUIDPipe) id: string): Promise<{ requeued: number }> {
     return this.webhooks.retry(id);
   }
@@ -118,6 +138,7 @@ export class WebhooksController {
   @Get(':id/deliveries')
   @RequirePermissions('webhooks:read')
   @ApiOperation({ summary: 'Deliveries of an endpoint, oldest first; filters status and eventType' })
+  @ApiOkResponse({ type: PageOf(DeliveryView) })
   deliveries(
     @Param('id', ParseUUIDPipe) id: string,
     @Query() query: DeliveryQueryDto,

@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty } from '@nestjs/swagger';
 import { IsEmail, IsString, MaxLength, MinLength } from 'class-validator';
 import { RoleView } from '../../roles/dto/role.dto.js';
 import { TenantView } from '../../tenants/dto/tenant.dto.js';
@@ -25,8 +25,9 @@ export class LoginResponse {
 }
 
 export class MeResponse {
-  @ApiPropertyOptional({ type: UserView, nullable: true }) user!: UserView | null;
-  @ApiPropertyOptional({ nullable: true, type: String, format: 'uuid' }) apiKeyId!: string | null;
+  @ApiProperty({ type: UserView, nullable: true, description: 'null for an API key' }) user!: UserView | null;
+  @ApiProperty({ nullable: true, type: String, format: 'uuid', description: 'null for a user' })
+  apiKeyId!: string | null;
   @ApiProperty({ type: TenantView }) tenant!: TenantView;
   @ApiProperty({ type: [RoleView] }) roles!: RoleView[];
   @ApiProperty({ type: [String] }) permissions!: string[];

@@ -14,6 +14,7 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { IsQuantity } from '../../../common/validation/quantity.js';
+import { MovementView } from '../../inventory/dto/movement.dto.js';
 
 export const MAX_COUNT_LINES_PER_REQUEST = 10_000;
 
@@ -120,4 +121,15 @@ export class CountSheetView {
   @ApiProperty({ nullable: true, type: String }) cancelledAt!: string | null;
   @ApiProperty({ nullable: true, type: String, format: 'uuid' }) movementId!: string | null;
   @ApiPropertyOptional({ type: [CountLineView] }) lines?: CountLineView[];
+}
+
+/** POST /api/counts/:id/approve. */
+export class CountApprovalView {
+  @ApiProperty({ type: CountSheetView }) sheet!: CountSheetView;
+  @ApiProperty({
+    type: MovementView,
+    nullable: true,
+    description: 'The one adjustment posted for every non-zero variance; null when there was none',
+  })
+  movement!: MovementView | null;
 }

@@ -15,6 +15,7 @@ import {
 } from 'class-validator';
 import { PageQueryDto } from '../../../common/pagination/pagination.js';
 import { IsQuantity } from '../../../common/validation/quantity.js';
+import { IsOmittable } from '../../../common/validation/optional.js';
 
 const UOM = /^[A-Za-z0-9_.-]{1,20}$/;
 
@@ -78,14 +79,14 @@ export class CreateItemDto {
 /** sku, baseUom and lotTracked cannot change once the item has stock history (409). */
 export class UpdateItemDto {
   @ApiPropertyOptional()
-  @IsOptional()
+  @IsOmittable()
   @IsString()
   @MinLength(1)
   @MaxLength(100)
   sku?: string;
 
   @ApiPropertyOptional()
-  @IsOptional()
+  @IsOmittable()
   @IsString()
   @MinLength(1)
   @MaxLength(200)

@@ -2,6 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsOptional, IsString, MaxLength, MinLength, ValidateIf } from 'class-validator';
 import { PageQueryDto } from '../../../common/pagination/pagination.js';
+import { IsOmittable } from '../../../common/validation/optional.js';
 
 export class CreateLocationDto {
   @ApiProperty({ example: 'Berlin' })
@@ -33,14 +34,14 @@ export class CreateLocationDto {
 
 export class UpdateLocationDto {
   @ApiPropertyOptional()
-  @IsOptional()
+  @IsOmittable()
   @IsString()
   @MinLength(1)
   @MaxLength(100)
   site?: string;
 
   @ApiPropertyOptional()
-  @IsOptional()
+  @IsOmittable()
   @IsString()
   @MinLength(1)
   @MaxLength(100)

@@ -9,6 +9,7 @@ import {
   MinLength,
 } from 'class-validator';
 import { PERMISSIONS } from '../permissions.js';
+import { IsOmittable } from '../../../common/validation/optional.js';
 
 export class CreateRoleDto {
   @ApiProperty({ example: 'Ops' })
@@ -37,7 +38,7 @@ export class CreateRoleDto {
 
 export class UpdateRoleDto {
   @ApiPropertyOptional()
-  @IsOptional()
+  @IsOmittable()
   @IsString()
   @MinLength(1)
   @MaxLength(100)

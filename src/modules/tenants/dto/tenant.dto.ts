@@ -12,6 +12,7 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { TenantSettingsDto } from './tenant-settings.dto.js';
+import { IsOmittable } from '../../../common/validation/optional.js';
 
 export const SLUG_PATTERN = /^[a-z0-9][a-z0-9-]{1,62}$/;
 
@@ -60,7 +61,7 @@ export class CreateTenantDto {
 
 export class UpdateTenantDto {
   @ApiPropertyOptional()
-  @IsOptional()
+  @IsOmittable()
   @IsString()
   @MinLength(1)
   @MaxLength(200)

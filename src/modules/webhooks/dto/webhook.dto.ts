@@ -127,3 +127,22 @@ export class DeliveryView {
   @ApiProperty() createdAt!: string;
   @ApiProperty({ nullable: true, type: String }) completedAt!: string | null;
 }
+
+/** GET /api/webhooks/events: one entry of the event catalog. */
+export class WebhookEventTypeView {
+  @ApiProperty({ example: 'movement.posted' }) type!: string;
+  @ApiProperty() description!: string;
+  @ApiProperty({ type: 'object', additionalProperties: true, description: 'An example of the event’s data' })
+  example!: Record<string, unknown>;
+}
+
+/** POST /api/webhooks/:id/test. */
+export class WebhookTestView {
+  @ApiProperty({ format: 'uuid', description: 'The webhook.test event queued for this endpoint' })
+  eventId!: string;
+}
+
+/** POST /api/webhooks/:id/deliveries/:deliveryId/retry and .../replay-dlq. */
+export class RequeuedView {
+  @ApiProperty({ description: 'Deliveries queued for another attempt' }) requeued!: number;
+}
