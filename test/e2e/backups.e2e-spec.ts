@@ -1,10 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createHash, randomUUID } from 'node:crypto';
 import { chmod, mkdtemp, open, readdir, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { runCommand } from '../../src/cli/run-command.js';
+import { cli } from '../support/cli.js';
 import { databaseEndpoints } from '../../src/database/database-endpoints.js';
 import { BackupJobs } from '../../src/modules/backups/backup-jobs.service.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
@@ -33,27 +33,6 @@ interface BackupBody {
     reconciliation?: { keysChecked: number; driftKeys: number };
   } | null;
   error: string | null;
-}
-
-/** Runs a CLI command in-process exactly as `npm run <command> -- <args>` does; captures its output. */
-async function cli(t: TestApp, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const out = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stdout += String(chunk);
-    return true;
-  });
-  const err = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stderr += String(chunk);
-    return true;
-  });
-  try {
-    const code = await runCommand({ ...t.env, MIGRATIONS_RUN: false }, t.endpoints, args);
-    return { code, stdout, stderr };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
 }
 
 /** The checksum the way the design defines it: md5 over the ordered ledger rows (recomputed here in SQL). */

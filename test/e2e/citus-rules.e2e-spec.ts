@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { runCommand } from '../../src/cli/run-command.js';
+import { runCli } from '../support/cli.js';
 import { parseEnvironment, type Environment } from '../../src/config/environment.js';
 import { databaseEndpoints, type DatabaseEndpoints } from '../../src/database/database-endpoints.js';
 import { GLOBAL_TABLES } from '../../src/database/schema-validator.js';
@@ -18,25 +18,10 @@ async function validateMigration(
   env: Environment,
   endpoints: DatabaseEndpoints,
 ): Promise<{ code: number; stdout: string; failures: string[] }> {
-  let stdout = '';
-  let stderr = '';
-  const out = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stdout += String(chunk);
-    return true;
-  });
-  const err = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stderr += String(chunk);
-    return true;
-  });
-  try {
-    const code = await runCommand(env, endpoints, ['validate:migration']);
-    expect(stderr).toBe('');
-    const failures = stdout.split('\n').filter((line) => line.startsWith('FAIL'));
-    return { code, stdout, failures };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
+  const { code, stdout, stderr } = await runCli(env, endpoints, ['validate:migration']);
+  expect(stderr).toBe('');
+  const failures = stdout.split('\n').filter((line) => line.startsWith('FAIL'));
+  return { code, stdout, failures };
 }
 
 /** A tenant table that keeps every tenancy rule (NOT NULL uuid tenant_id, RLS forced, the policy). */

@@ -1,28 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
-import { runCommand } from '../../src/cli/run-command.js';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { cli } from '../support/cli.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 import { login } from '../support/tenant-factory.js';
-
-/** Runs a CLI command in-process exactly as `npm run <command> -- <args>` does; captures its output. */
-async function cli(t: TestApp, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const out = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stdout += String(chunk);
-    return true;
-  });
-  const err = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stderr += String(chunk);
-    return true;
-  });
-  try {
-    const code = await runCommand({ ...t.env, MIGRATIONS_RUN: false }, t.endpoints, args);
-    return { code, stdout, stderr };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
-}
 
 describe('CLI: org:create, org:list, users:assign against the running database', () => {
   let t: TestApp;

@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
-import { runCommand } from '../../src/cli/run-command.js';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { cli } from '../support/cli.js';
 import { startService, type ServiceProcess } from '../support/service-process.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 import { createTenant, type TestTenant } from '../support/tenant-factory.js';
@@ -161,23 +161,7 @@ describe('tenant export: NDJSON, one snapshot, constant memory, nothing of anoth
   });
 
   it('tenant:export writes the same NDJSON to stdout, progress to stderr', async () => {
-    let stdout = '';
-    let stderr = '';
-    const out = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      stdout += String(chunk);
-      return true;
-    });
-    const err = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      stderr += String(chunk);
-      return true;
-    });
-    let code: number;
-    try {
-      code = await runCommand({ ...t.env, MIGRATIONS_RUN: false }, t.endpoints, ['tenant:export', b.slug]);
-    } finally {
-      out.mockRestore();
-      err.mockRestore();
-    }
+    const { code, stdout, stderr } = await cli(t, 'tenant:export', b.slug);
     expect(code).toBe(0);
     const lines = stdout
       .trimEnd()
@@ -187,10 +171,8 @@ describe('tenant export: NDJSON, one snapshot, constant memory, nothing of anoth
     expect(lines.at(-1)).toMatchObject({ kind: 'export.end', rows: lines.length - 1 });
     expect(stderr).toMatch(/item: 1/);
 
-    const unknown = await runCommand({ ...t.env, MIGRATIONS_RUN: false }, t.endpoints, [
-      'tenant:export',
-      'no-such-tenant',
-    ]);
-    expect(unknown).toBe(1);
+    const unknown = await cli(t, 'tenant:export', 'no-such-tenant');
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain('No tenant no-such-tenant');
   });
 });

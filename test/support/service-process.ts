@@ -1,39 +1,9 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { readFileSync, readdirSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { ensureBuilt, ENTRY, ROOT } from './build.js';
 import { freePort } from './free-port.js';
 import { TEST_JWT_SECRET, TEST_PLATFORM_ADMIN } from './test-app.js';
 import { TEST_APP_PASSWORD, type TestDatabase } from './test-database-server.js';
-
-const ROOT = resolve(import.meta.dirname, '../..');
-const ENTRY = join(ROOT, 'dist/src/main.js');
-
-function newestMtime(directory: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(directory, { withFileTypes: true })) {
-    const path = join(directory, entry.name);
-    newest = Math.max(newest, entry.isDirectory() ? newestMtime(path) : statSync(path).mtimeMs);
-  }
-  return newest;
-}
-
-/**
- * Child-process tests run the built service (dist/), as production does. CI builds before it tests; a local
- * run rebuilds here when src/ or migrations/ changed since the last build, so a test never runs stale code.
- */
-export function ensureBuilt(): void {
-  let built = 0;
-  try {
-    built = statSync(ENTRY).mtimeMs;
-  } catch {
-    built = 0;
-  }
-  if (built >= Math.max(newestMtime(join(ROOT, 'src')), newestMtime(join(ROOT, 'migrations')))) return;
-  execFileSync(process.execPath, [join(ROOT, 'node_modules/@nestjs/cli/bin/nest.js'), 'build'], {
-    cwd: ROOT,
-    stdio: 'inherit',
-  });
-}
 
 export interface ServiceProcess {
   url: string;

@@ -1,7 +1,5 @@
 import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { SchedulerRegistry } from '@nestjs/schedule';
-import { CronJob } from 'cron';
 import type { Environment } from '../../config/environment.js';
 import { MaintenanceDatabase } from '../../database/maintenance-database.js';
 import { JobRunner } from '../jobs/job-runner.service.js';
@@ -23,23 +21,14 @@ export class AuditRetention implements OnApplicationBootstrap {
 
   constructor(
     private readonly config: ConfigService<Environment, true>,
-    private readonly registry: SchedulerRegistry,
     private readonly jobs: JobRunner,
     private readonly maintenance: MaintenanceDatabase,
   ) {}
 
   onApplicationBootstrap(): void {
-    if (!this.config.get('SCHEDULERS_ENABLED', { infer: true })) return;
-    const job = CronJob.from({
-      cronTime: this.config.get('AUDIT_RETENTION_CRON', { infer: true }),
-      onTick: () => {
-        this.jobs
-          .tick('purge-audit-logs', () => this.purge())
-          .catch((error: unknown) => this.logger.error(`purge failed: ${(error as Error).message}`));
-      },
-      start: true,
-    });
-    this.registry.addCronJob('purge-audit-logs', job);
+    this.jobs.schedule('purge-audit-logs', this.config.get('AUDIT_RETENTION_CRON', { infer: true }), () =>
+      this.purge(),
+    );
   }
 
   async purge(onProgress?: (line: string) => void): Promise<AuditPurgeResult> {

@@ -1,7 +1,5 @@
 import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { SchedulerRegistry } from '@nestjs/schedule';
-import { CronJob } from 'cron';
 import type { Environment } from '../../config/environment.js';
 import { type JobOutcome, JobRunner } from '../jobs/job-runner.service.js';
 import {
@@ -28,7 +26,6 @@ export class BackupJobs implements OnApplicationBootstrap {
 
   constructor(
     private readonly config: ConfigService<Environment, true>,
-    private readonly registry: SchedulerRegistry,
     private readonly jobs: JobRunner,
     private readonly backups: BackupService,
     private readonly verifier: BackupVerifier,
@@ -38,10 +35,18 @@ export class BackupJobs implements OnApplicationBootstrap {
   ) {}
 
   onApplicationBootstrap(): void {
-    if (!this.config.get('SCHEDULERS_ENABLED', { infer: true })) return;
-    this.schedule('backup', this.config.get('BACKUP_CRON', { infer: true }), () => this.backupCron());
-    this.schedule('monitor-backups', this.config.get('BACKUP_MONITOR_CRON', { infer: true }), () =>
-      this.monitorAndPrune(),
+    // The documented defaults are 02:00 and 03:00 UTC, whatever the server's zone.
+    this.jobs.schedule(
+      'backup',
+      this.config.get('BACKUP_CRON', { infer: true }),
+      () => this.backupCron(),
+      'UTC',
+    );
+    this.jobs.schedule(
+      'monitor-backups',
+      this.config.get('BACKUP_MONITOR_CRON', { infer: true }),
+      () => this.monitorAndPrune(),
+      'UTC',
     );
   }
 
@@ -134,21 +139,5 @@ export class BackupJobs implements OnApplicationBootstrap {
     await this.checkFreshness();
     const outcome = await this.jobs.run('backup', () => this.monitor.prune());
     if (!outcome.ran) this.logger.warn('retention skipped: a backup or verification is running');
-  }
-
-  private schedule(name: string, expression: string, work: () => Promise<unknown>): void {
-    const job = CronJob.from({
-      cronTime: expression,
-      // The documented defaults are 02:00 and 03:00 UTC, whatever the server's zone.
-      timeZone: 'UTC',
-      onTick: () => {
-        this.jobs
-          .tick(name, work)
-          .catch((error: unknown) => this.logger.error(`${name} failed: ${(error as Error).message}`));
-      },
-      start: true,
-    });
-    this.registry.addCronJob(name, job);
-    this.logger.log(`${name} scheduled (${expression} UTC)`);
   }
 }

@@ -1,7 +1,5 @@
-import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { SchedulerRegistry } from '@nestjs/schedule';
-import { CronJob } from 'cron';
 import type { Environment } from '../../config/environment.js';
 import { MaintenanceDatabase } from '../../database/maintenance-database.js';
 import { JobRunner } from '../jobs/job-runner.service.js';
@@ -13,22 +11,18 @@ import { ReconciliationService } from './reconciliation.service.js';
  */
 @Injectable()
 export class InventorySchedules implements OnApplicationBootstrap {
-  private readonly logger = new Logger('Schedules');
-
   constructor(
     private readonly config: ConfigService<Environment, true>,
-    private readonly registry: SchedulerRegistry,
     private readonly jobs: JobRunner,
     private readonly reconciliation: ReconciliationService,
     private readonly maintenance: MaintenanceDatabase,
   ) {}
 
   onApplicationBootstrap(): void {
-    if (!this.config.get('SCHEDULERS_ENABLED', { infer: true })) return;
-    this.schedule('reconcile-balances', this.config.get('RECONCILE_CRON', { infer: true }), () =>
+    this.jobs.schedule('reconcile-balances', this.config.get('RECONCILE_CRON', { infer: true }), () =>
       this.reconcileBalances(),
     );
-    this.schedule(
+    this.jobs.schedule(
       'expire-idempotency-keys',
       this.config.get('IDEMPOTENCY_CLEANUP_CRON', { infer: true }),
       () => this.expireIdempotencyKeys(),
@@ -56,19 +50,5 @@ export class InventorySchedules implements OnApplicationBootstrap {
       return deleted;
     });
     return outcome.ran ? outcome.result : 0;
-  }
-
-  private schedule(name: string, expression: string, work: () => Promise<unknown>): void {
-    const job = CronJob.from({
-      cronTime: expression,
-      onTick: () => {
-        this.jobs
-          .tick(name, work)
-          .catch((error: unknown) => this.logger.error(`${name} failed: ${(error as Error).message}`));
-      },
-      start: true,
-    });
-    this.registry.addCronJob(name, job);
-    this.logger.log(`${name} scheduled (${expression})`);
   }
 }

@@ -1,7 +1,11 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { SchedulerRegistry } from '@nestjs/schedule';
 import { InjectMetric } from '@willsoto/nestjs-prometheus';
+import { CronJob } from 'cron';
 import type { Counter, Gauge } from 'prom-client';
 import pg from 'pg';
+import type { Environment } from '../../config/environment.js';
 import { DATABASE_ENDPOINTS } from '../../database/database.constants.js';
 import type { DatabaseEndpoints } from '../../database/database-endpoints.js';
 import { JOB_DURATION, JOB_LAST_RUN, JOB_RUNS } from '../metrics/metric-names.js';
@@ -24,6 +28,8 @@ export class JobRunner implements OnApplicationShutdown {
 
   constructor(
     @Inject(DATABASE_ENDPOINTS) private readonly endpoints: DatabaseEndpoints,
+    private readonly config: ConfigService<Environment, true>,
+    private readonly registry: SchedulerRegistry,
     @InjectMetric(JOB_RUNS) private readonly runs: Counter<'job' | 'outcome'>,
     @InjectMetric(JOB_LAST_RUN) private readonly lastRun: Gauge<'job' | 'outcome'>,
     @InjectMetric(JOB_DURATION) private readonly duration: Gauge<'job'>,
@@ -61,6 +67,26 @@ export class JobRunner implements OnApplicationShutdown {
     } finally {
       await lock.end();
     }
+  }
+
+  /**
+   * Registers the cron job `job` (when SCHEDULERS_ENABLED): each tick runs `work` through tick(), so on one
+   * replica; a failure is logged at error level and counted, and the next tick tries again.
+   */
+  schedule(job: string, expression: string, work: () => Promise<unknown>, timeZone?: string): void {
+    if (!this.config.get('SCHEDULERS_ENABLED', { infer: true })) return;
+    const cron = CronJob.from({
+      cronTime: expression,
+      ...(timeZone && { timeZone }),
+      onTick: () => {
+        this.tick(job, work).catch((error: unknown) =>
+          this.logger.error(`${job} failed: ${(error as Error).message}`),
+        );
+      },
+      start: true,
+    });
+    this.registry.addCronJob(job, cron);
+    this.logger.log(`${job} scheduled (${expression}${timeZone ? ` ${timeZone}` : ''})`);
   }
 
   /**

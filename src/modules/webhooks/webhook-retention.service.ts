@@ -1,7 +1,5 @@
-import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { SchedulerRegistry } from '@nestjs/schedule';
-import { CronJob } from 'cron';
 import type { Environment } from '../../config/environment.js';
 import { MaintenanceDatabase } from '../../database/maintenance-database.js';
 import { JobRunner } from '../jobs/job-runner.service.js';
@@ -13,28 +11,18 @@ import { JobRunner } from '../jobs/job-runner.service.js';
  */
 @Injectable()
 export class WebhookRetention implements OnApplicationBootstrap {
-  private readonly logger = new Logger('WebhookRetention');
-
   constructor(
     private readonly config: ConfigService<Environment, true>,
-    private readonly registry: SchedulerRegistry,
     private readonly jobs: JobRunner,
     private readonly maintenance: MaintenanceDatabase,
   ) {}
 
   onApplicationBootstrap(): void {
-    if (!this.config.get('SCHEDULERS_ENABLED', { infer: true })) return;
-    const expression = this.config.get('WEBHOOK_RETENTION_CRON', { infer: true });
-    const job = CronJob.from({
-      cronTime: expression,
-      onTick: () => {
-        this.jobs
-          .tick('purge-webhook-deliveries', () => this.purge())
-          .catch((error: unknown) => this.logger.error(`purge failed: ${(error as Error).message}`));
-      },
-      start: true,
-    });
-    this.registry.addCronJob('purge-webhook-deliveries', job);
+    this.jobs.schedule(
+      'purge-webhook-deliveries',
+      this.config.get('WEBHOOK_RETENTION_CRON', { infer: true }),
+      () => this.purge(),
+    );
   }
 
   /** Returns how many deliveries were deleted. */
