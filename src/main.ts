@@ -1,5 +1,4 @@
 import 'reflect-metadata';
-import type { Server } from 'node:http';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { Logger } from 'pino';
@@ -8,6 +7,8 @@ import { configureApp } from './app.setup.js';
 import { createRootLogger } from './common/logging/root-logger.js';
 import { loadEnvironment } from './config/load-environment.js';
 import { openDatabaseServer } from './database/database-endpoints.js';
+import { trackHttpServer, type HttpDrain } from './http-drain.js';
+import { ShutdownState } from './modules/health/shutdown-state.js';
 
 async function main(): Promise<void> {
   const env = loadEnvironment();
@@ -30,8 +31,10 @@ async function main(): Promise<void> {
       { bufferLogs: true, bodyParser: false, abortOnError: false },
     );
     await configureApp(app, env);
+    const http = trackHttpServer(app.getHttpServer());
     await app.listen(env.PORT, env.HOST);
     service.app = app;
+    service.http = http;
   } catch (error) {
     logger.fatal({ err: error }, `start-up failed: ${(error as Error).message}`);
     await service.database.stop();
@@ -51,11 +54,14 @@ async function main(): Promise<void> {
 interface RunningService {
   database?: Awaited<ReturnType<typeof openDatabaseServer>>;
   app?: NestExpressApplication;
+  /** Set together with `app`, once it listens. */
+  http?: HttpDrain;
 }
 
 /**
- * SIGTERM/SIGINT: stop accepting connections, let in-flight requests finish, stop schedulers and close the
- * pools (app.close), then stop the embedded PostgreSQL. During start-up only what has started is stopped.
+ * SIGTERM/SIGINT: readiness turns 503, the HTTP server drains (every request that reached it is answered, then
+ * the listener and the connections close: src/http-drain.ts), then schedulers stop and the pools close
+ * (app.close), then the embedded PostgreSQL stops. During start-up only what has started is stopped.
  * SHUTDOWN_TIMEOUT_MS forces the exit.
  */
 function installGracefulShutdown(service: RunningService, logger: Logger, timeoutMs: number): void {
@@ -72,8 +78,9 @@ function installGracefulShutdown(service: RunningService, logger: Logger, timeou
     }, timeoutMs);
     forceExit.unref();
     try {
-      if (service.app) {
-        await drainHttpServer(service.app.getHttpServer());
+      if (service.app && service.http) {
+        service.app.get(ShutdownState).begin();
+        await service.http.drain();
         await service.app.close();
       }
       await service.database?.stop();
@@ -87,18 +94,6 @@ function installGracefulShutdown(service: RunningService, logger: Logger, timeou
   };
   for (const signal of ['SIGTERM', 'SIGINT'] as const)
     process.on(signal, (received) => void shutdown(received));
-}
-
-/** Stops listening and resolves once every in-flight request has completed; idle keep-alives are closed. */
-function drainHttpServer(server: Server): Promise<void> {
-  return new Promise((resolve) => {
-    const closeIdle = setInterval(() => server.closeIdleConnections(), 50);
-    server.close(() => {
-      clearInterval(closeIdle);
-      resolve();
-    });
-    server.closeIdleConnections();
-  });
 }
 
 await main();

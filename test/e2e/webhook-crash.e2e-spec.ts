@@ -1,9 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { waitUntilBackendsGone } from '../support/database-backends.js';
 import { startService, type ServiceProcess } from '../support/service-process.js';
-import { createTestApp, type TestApp } from '../support/test-app.js';
+import { createTestApp } from '../support/test-app.js';
 import { createTenant, type TestTenant } from '../support/tenant-factory.js';
+import { createTestDatabase, type TestDatabase } from '../support/test-database-server.js';
 
 const SECRET_KEY = 'crash-test-webhook-secret-key-0123456789';
 
@@ -38,7 +40,7 @@ class SlowReceiver {
 }
 
 describe('webhooks survive kill -9 of the service right after commits', () => {
-  let t: TestApp;
+  let database: TestDatabase;
   let tenant: TestTenant;
   const receiver = new SlowReceiver();
   let item: string;
@@ -46,36 +48,44 @@ describe('webhooks survive kill -9 of the service right after commits', () => {
 
   beforeAll(async () => {
     await receiver.start();
-    t = await createTestApp({
+    database = await createTestDatabase();
+    // The in-process app only sets the scene and is closed before the service starts: from then on every
+    // inventory-enterprise:* backend of this database belongs to the service process (see the kill below).
+    const t = await createTestApp({
+      database,
       env: {
         WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
         WEBHOOK_SECRET_KEY: SECRET_KEY,
         THROTTLE_LIMIT: '100000',
       },
     });
-    tenant = await createTenant(t, 'crash');
-    const auth = { Authorization: `Bearer ${tenant.admin.token}` };
-    item = (
-      (await t.http().post('/api/items').set(auth).send({ sku: 'K-1', name: 'Killed', baseUom: 'ea' }))
-        .body as {
-        id: string;
-      }
-    ).id;
-    bin = (
-      (await t.http().post('/api/locations').set(auth).send({ site: 'K', name: 'K-1' })).body as {
-        id: string;
-      }
-    ).id;
-    const endpoint = await t
-      .http()
-      .post('/api/webhooks')
-      .set(auth)
-      .send({ name: 'crash', url: receiver.url, events: ['movement.posted'], timeoutMs: 2000 });
-    expect(endpoint.status).toBe(201);
+    try {
+      tenant = await createTenant(t, 'crash');
+      const auth = { Authorization: `Bearer ${tenant.admin.token}` };
+      item = (
+        (await t.http().post('/api/items').set(auth).send({ sku: 'K-1', name: 'Killed', baseUom: 'ea' }))
+          .body as {
+          id: string;
+        }
+      ).id;
+      bin = (
+        (await t.http().post('/api/locations').set(auth).send({ site: 'K', name: 'K-1' })).body as {
+          id: string;
+        }
+      ).id;
+      const endpoint = await t
+        .http()
+        .post('/api/webhooks')
+        .set(auth)
+        .send({ name: 'crash', url: receiver.url, events: ['movement.posted'], timeoutMs: 2000 });
+      expect(endpoint.status).toBe(201);
+    } finally {
+      await t.close();
+    }
   });
 
   afterAll(async () => {
-    await t?.close();
+    await database?.drop();
     await receiver.stop();
   });
 
@@ -88,7 +98,7 @@ describe('webhooks survive kill -9 of the service right after commits', () => {
       WEBHOOK_POLL_INTERVAL_MS: '500',
       THROTTLE_LIMIT: '100000',
     };
-    const first: ServiceProcess = await startService(t.database, env);
+    const first: ServiceProcess = await startService(database, env);
     const acknowledged: string[] = [];
     let killed = false;
     const post = async (): Promise<void> => {
@@ -117,7 +127,10 @@ describe('webhooks survive kill -9 of the service right after commits', () => {
     expect(acknowledged.length).toBeGreaterThan(5);
     const deliveredBeforeRestart = receiver.movementIds.size;
 
-    const [{ committed }] = await t.database.query<{ committed: string[] }>(
+    // The dead process's last COMMITs may still be executing in PostgreSQL: read what committed only once all
+    // of its backends have exited (each one after its transaction committed or rolled back).
+    await waitUntilBackendsGone(database, 'inventory-enterprise:');
+    const [{ committed }] = await database.query<{ committed: string[] }>(
       `select coalesce(array_agg(id::text), '{}') as committed from inventory_movements where tenant_id = $1`,
       [tenant.id],
     );
@@ -125,12 +138,12 @@ describe('webhooks survive kill -9 of the service right after commits', () => {
     expect(committed).toEqual(expect.arrayContaining(acknowledged));
     expect(deliveredBeforeRestart).toBeLessThan(committed.length);
 
-    const second = await startService(t.database, env);
+    const second = await startService(database, env);
     try {
       // Deliveries that were in flight at the kill stay leased (endpoint timeout + 5 s), then are sent again.
       const states = async () =>
         (
-          await t.database.query<{ pending: number; success: number }>(
+          await database.query<{ pending: number; success: number }>(
             `select count(*) filter (where status = 'pending')::int as pending,
                     count(*) filter (where status = 'success')::int as success
                from webhook_deliveries where tenant_id = $1`,

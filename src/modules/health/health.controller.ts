@@ -14,6 +14,7 @@ import type { DataSource } from 'typeorm';
 import { MAINTENANCE_DATA_SOURCE } from '../../database/database.constants.js';
 import { hasPendingMigrations } from '../../database/schema-migrator.js';
 import { BackupMonitor } from '../backups/backup-monitor.service.js';
+import { ShutdownState } from './shutdown-state.js';
 
 const CHECK_TIMEOUT_MS = 2000;
 
@@ -29,6 +30,7 @@ export class HealthController {
     @InjectDataSource() private readonly app: DataSource,
     @InjectDataSource(MAINTENANCE_DATA_SOURCE) private readonly owner: DataSource,
     private readonly backups: BackupMonitor,
+    private readonly shutdown: ShutdownState,
   ) {}
 
   @Get()
@@ -47,6 +49,12 @@ export class HealthController {
   })
   @ApiServiceUnavailableResponse({ description: 'Not ready; `error` names the failing checks' })
   async ready(@Res({ passthrough: true }) response: Response): Promise<HealthCheckResult> {
+    // Draining (SIGTERM/SIGINT): not ready, whatever the checks say, so balancers stop sending requests here.
+    if (this.shutdown.shuttingDown) {
+      response.status(503);
+      const shutdown = { shutdown: { status: 'down' as const, message: 'the service is shutting down' } };
+      return { status: 'shutting_down', info: {}, error: shutdown, details: shutdown };
+    }
     try {
       return await this.health.check([
         () => this.typeOrm.pingCheck('database', { connection: this.app }).withTimeout(CHECK_TIMEOUT_MS),
