@@ -36,6 +36,9 @@ COPY package.json package-lock.json ./
 # embedded starts.
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
+# The frozen SQL the migrations run, and db/ (the current definitions, for `db:check`), read from the project root.
+COPY migrations/sql ./migrations/sql
+COPY db ./db
 # DATA_DIR (./data: generated secrets) and BACKUP_DIR (./data/backups) belong to the unprivileged user, mode
 # 0700 (backups hold every tenant's data). A named volume mounted on either starts with this owner and mode.
 RUN install -d -o node -g node -m 0700 /app/data /app/data/backups

@@ -1,6 +1,7 @@
 /**
  * Jest in native ESM mode (NestJS 12 is ESM-only); see docs/adr/0003-jest-with-esm-nestjs.md.
- * Two projects: `unit` (src/**\/*.spec.ts, no database) and `e2e` (test/e2e, real PostgreSQL).
+ * Three projects: `unit` (src/**\/*.spec.ts, no database), `sql` (test/sql: the SQL functions called directly) and
+ * `e2e` (test/e2e: the HTTP API), the last two on the real PostgreSQL.
  */
 const common = {
   testEnvironment: 'node',
@@ -19,15 +20,15 @@ const common = {
 };
 
 export default {
+  // One PostgreSQL server and migrated template for the whole run (test/support/global-setup.ts); every file
+  // that needs a database clones the template.
+  globalSetup: '<rootDir>/test/support/global-setup.ts',
+  globalTeardown: '<rootDir>/test/support/global-teardown.ts',
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/src/**/*.spec.ts'] },
-    {
-      ...common,
-      displayName: 'e2e',
-      testMatch: ['<rootDir>/test/e2e/**/*.e2e-spec.ts'],
-      globalSetup: '<rootDir>/test/support/global-setup.ts',
-      globalTeardown: '<rootDir>/test/support/global-teardown.ts',
-    },
+    // SQL functions and triggers called directly, each case in a transaction that is rolled back.
+    { ...common, displayName: 'sql', testMatch: ['<rootDir>/test/sql/**/*.sql-spec.ts'] },
+    { ...common, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.e2e-spec.ts'] },
   ],
   // A global option (jest ignores it inside a project): e2e tests send hundreds of requests on a busy 2-core
   // machine, the cross-tenant matrix alone about a thousand.

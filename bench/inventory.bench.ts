@@ -7,7 +7,7 @@
  *   4. full reconciliation of those 10 million rows (target < 60 s).
  * It runs the built service (npm run build first) as a child process on its own embedded PostgreSQL under
  * ./data/bench (recreated at every run), seeds steady-state data and runs ANALYZE before measuring (on freshly
- * emptied tables throughput halves: see shared/notes/perf-anchors.md).
+ * emptied tables, without statistics, throughput measured half as high).
  * Options (environment): BENCH_DURATION_S (default 15), BENCH_LEDGER_ROWS (default 10000000), BENCH_ROUNDS (2).
  */
 import autocannon from 'autocannon';
@@ -208,7 +208,7 @@ async function main(): Promise<void> {
       `\\set k random(1, ${ITEMS * LOCATIONS})\n` +
         `SELECT post_movement('${tenant.id}', NULL, 'system', NULL, NULL, ` +
         `jsonb_build_object('type', 'receipt', 'lines', jsonb_build_array(jsonb_build_object(` +
-        `'itemId', k.item_id, 'locationId', k.location_id, 'qty', '1'))), '{"actorKind":"system","actorName":"bench"}') ` +
+        `'itemId', k.item_id, 'locationId', k.location_id, 'qty', '1'))), '{"actorKind":"system","actorName":"bench"}', false) ` +
         `FROM bench.keys k WHERE k.n = :k;\n`,
     );
     const ownerUrl = new URL(database.endpoints.ownerUrl);

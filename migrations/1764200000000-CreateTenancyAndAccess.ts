@@ -4,7 +4,7 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * Tenants, the permission catalog, users, roles, API keys and the RBAC denial log.
  *
  * - `tenants` and `permissions` are global (no tenant_id). Everything else is a tenant table: tenant_id NOT NULL,
- *   keys leading with tenant_id, row-level security enabled and forced with the policy of DESIGN.md, applied by
+ *   keys leading with tenant_id, row-level security enabled and forced with the policy of docs/design.md, applied by
  *   `enable_tenant_isolation()`, which later migrations call for their own tables.
  * - The app role gets exactly the DML each table needs: no DELETE on users (GDPR erase keeps the id), and the
  *   denial log is append-only.

@@ -11,7 +11,7 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * - "No lot" is lot_id NULL, and the balance key is UNIQUE NULLS NOT DISTINCT, so it is one well-defined key.
  * - The ledger is append-only: triggers refuse UPDATE, DELETE and TRUNCATE for everyone, and the app role has no
  *   such grants either.
- * - post_movement() posts a whole movement in one round trip (DESIGN.md, "Performance budget"); see its comment.
+ * - post_movement() posts a whole movement in one round trip (docs/design.md, "Performance budget"); see db/functions/post_movement.sql.
  */
 export class CreateInventoryCore1764300000000 implements MigrationInterface {
   name = 'CreateInventoryCore1764300000000';

@@ -4,7 +4,7 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * Every change to what decides a request's access (tenants, users, their roles, role permissions, API keys) sends
  * NOTIFY access_changed with the tenant id, at commit. Each service process listens and drops that tenant's
  * cached principals and tenant row, so a suspension, revocation or role change applies on the next request on
- * every replica while the steady state costs no database round trip for authentication (DESIGN.md).
+ * every replica while the steady state costs no database round trip for authentication (docs/design.md).
  * auth_api_key() now also returns the key's expiry, so a cached key is never served past it.
  */
 export class AddAccessChangeNotifications1764500000000 implements MigrationInterface {

@@ -10,14 +10,38 @@ import { PROBLEM_CONTENT_TYPE } from './common/problem-details/problem-details.j
 
 export const SECURITY = { bearer: 'bearer', apiKey: 'api-key', tenant: 'tenant' } as const;
 
+/**
+ * Every tag the controllers use (@ApiTags), in the order Swagger UI lists them: the business first, then
+ * identity and tenant administration, platform administration, and the operational endpoints last.
+ */
+export const OPENAPI_TAGS: ReadonlyArray<{ name: string; description: string }> = [
+  { name: 'items', description: 'Items (SKUs) with their units of measure' },
+  { name: 'locations', description: 'Sites and the locations where stock is kept' },
+  { name: 'inventory', description: 'Movements, the append-only ledger, balances and on-hand quantities' },
+  { name: 'counts', description: 'Physical counts: count sheets, counting, approval into one adjustment' },
+  { name: 'webhooks', description: 'Webhook endpoints, the event catalog and the signed deliveries' },
+  { name: 'auth', description: 'Log in, and who the caller is' },
+  { name: 'users', description: "The tenant's users" },
+  { name: 'roles', description: 'Roles and the catalog of permissions' },
+  { name: 'api-keys', description: 'API keys for machine clients, each bound to one role' },
+  { name: 'tenant', description: "The caller's tenant and the export of its data" },
+  { name: 'feature-flags', description: "The tenant's feature flags" },
+  { name: 'audit', description: 'The audit log: every change and every permission denial' },
+  { name: 'platform', description: 'Platform administration: tenants and backups' },
+  { name: 'operations', description: 'Liveness and readiness checks, outside any tenant' },
+];
+
 export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
-  const config = new DocumentBuilder()
+  const builder = new DocumentBuilder()
     .setTitle('Inventory Enterprise API')
     .setDescription(
       'Multi-tenant inventory: items, locations, an append-only stock ledger with database-kept balances, ' +
         'physical counts and signed webhooks. Errors are RFC 9457 application/problem+json.',
     )
     .setVersion('1')
+    // The service serves this document itself (/docs-json): `/` is the service it came from, whatever host,
+    // port, proxy or tenant subdomain it was reached through.
+    .addServer('/', 'This service')
     .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' }, SECURITY.bearer)
     .addApiKey({ type: 'apiKey', in: 'header', name: 'X-API-Key' }, SECURITY.apiKey)
     .addApiKey(
@@ -28,8 +52,11 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
         description: 'Tenant id or slug (alias: X-Org-Id)',
       },
       SECURITY.tenant,
-    )
-    .build();
+    );
+  for (const tag of OPENAPI_TAGS) builder.addTag(tag.name, tag.description);
+  const config = builder.build();
+  // package.json says "UNLICENSED": proprietary, not licensed for use by others (a license needs no URL).
+  config.info.license = { name: 'Proprietary' };
   return finishDocument(SwaggerModule.createDocument(app, config));
 }
 
@@ -62,7 +89,8 @@ const PROBLEM_SCHEMA: SchemaObject = {
  * - errors: the declared error responses (401, 403, 409, ...) carry no content of their own; each gets the
  *   problem+json schema, so that generated clients type their errors. Operations with input also answer 400
  *   (validation) and operations with a path id 404 (unknown here or another tenant's), declared where missing.
- *   Public operations (health) answer in their own formats and are left alone.
+ *   Public operations (health) answer in their own formats: they only get `security: []` and the 400 of an
+ *   unreadable body (finishPublicOperation).
  * - `nullable` enums: OpenAPI 3.0.3 says `nullable: true` does not override `enum`, so an enum without null
  *   refuses null (and generated clients type the field without it). Every nullable enum gets null listed.
  */
@@ -73,7 +101,9 @@ function finishDocument(document: OpenAPIObject): OpenAPIObject {
   };
   for (const item of Object.values(document.paths)) {
     for (const operation of [item.get, item.put, item.post, item.delete, item.patch]) {
-      if (!operation || (operation as OperationObject & { 'x-access'?: string })['x-access'] === 'public') {
+      if (!operation) continue;
+      if ((operation as OperationObject & { 'x-access'?: string })['x-access'] === 'public') {
+        finishPublicOperation(operation);
         continue;
       }
       const parameters = (operation.parameters ?? []) as Array<{ in?: string }>;
@@ -96,6 +126,20 @@ function finishDocument(document: OpenAPIObject): OpenAPIObject {
   }
   listNullInNullableEnums(document.components.schemas);
   return document;
+}
+
+/**
+ * A public operation (health) needs no credentials: `security: []` says so explicitly instead of leaving it
+ * unsaid. It takes no input, but the service's body parser runs before every route, so a request sending an
+ * unreadable body gets the same 400 problem+json as any other route (malformed-json or bad-request).
+ */
+function finishPublicOperation(operation: OperationObject): void {
+  operation.security ??= [];
+  operation.responses['400'] ??= {
+    description:
+      'malformed-json or bad-request: the request sent a body that cannot be read (none is needed)',
+    content: { [PROBLEM_CONTENT_TYPE]: { schema: { $ref: '#/components/schemas/Problem' } } },
+  };
 }
 
 function listNullInNullableEnums(node: unknown): void {

@@ -33,6 +33,7 @@ import {
   RestoreBackupCommand,
   VerifyBackupCommand,
 } from './commands/backup.commands.js';
+import { DbCheckCommand } from './commands/db-check.command.js';
 import { OrgCreateCommand } from './commands/org-create.command.js';
 import { AuditPurgeCommand, TenantExportCommand } from './commands/tenant-data.commands.js';
 import { OrgListCommand } from './commands/org-list.command.js';
@@ -77,6 +78,7 @@ export class CliModule {
       ],
       providers: [
         ValidateMigrationCommand,
+        DbCheckCommand,
         OrgCreateCommand,
         OrgListCommand,
         UsersAssignCommand,

@@ -69,6 +69,13 @@ export class Environment {
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' = 'info';
 
+  /**
+   * `auto`: human-readable lines (pino-pretty) when stdout is a terminal and NODE_ENV is development, JSON
+   * otherwise (production, tests, CI, pipes, log collectors). `json` or `pretty` force one.
+   */
+  @IsIn(['auto', 'json', 'pretty'])
+  LOG_FORMAT: 'auto' | 'json' | 'pretty' = 'auto';
+
   /** Comma-separated list of allowed origins; empty disables CORS, `*` allows any origin. */
   @IsString()
   CORS_ORIGIN = '';

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, QueryRunner } from 'typeorm';
 import { MAINTENANCE_DATA_SOURCE } from './database.constants.js';
+import { enterTenant } from './session-settings.js';
 
 export interface TenantRef {
   id: string;
@@ -33,7 +34,7 @@ export class MaintenanceDatabase {
     await runner.connect();
     try {
       await runner.startTransaction();
-      await runner.query(`select set_config('app.tenant_id', $1, true)`, [tenantId]);
+      await enterTenant(runner, tenantId);
       const result = await work(runner);
       await runner.commitTransaction();
       return result;

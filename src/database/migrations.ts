@@ -8,6 +8,7 @@ import { CreateWebhooks1764700000000 } from '../../migrations/1764700000000-Crea
 import { CreateAuditLogs1764800000000 } from '../../migrations/1764800000000-CreateAuditLogs.js';
 import { CreateBackups1764900000000 } from '../../migrations/1764900000000-CreateBackups.js';
 import { AddWebhookQueueStatistics1765000000000 } from '../../migrations/1765000000000-AddWebhookQueueStatistics.js';
+import { ConsolidateSqlFunctions1765100000000 } from '../../migrations/1765100000000-ConsolidateSqlFunctions.js';
 
 /**
  * Every migration, in order. Listed explicitly rather than globbed: under ESM a glob makes TypeORM import the
@@ -24,4 +25,5 @@ export const migrations = [
   CreateAuditLogs1764800000000,
   CreateBackups1764900000000,
   AddWebhookQueueStatistics1765000000000,
+  ConsolidateSqlFunctions1765100000000,
 ];

@@ -71,7 +71,7 @@ const CITUS = {
 const TENANT_PREDICATE = /current_setting\('app\.tenant_id'/;
 
 /**
- * Checks the invariants of DESIGN.md ("Database") against the live schema: every migration applied, and every
+ * Checks the invariants of docs/design.md ("Database") against the live schema: every migration applied, and every
  * table with tenant_id has it NOT NULL, row-level security enabled and forced, a tenant policy, and primary
  * key and unique keys leading with tenant_id, and foreign keys into tenant tables mapping tenant_id to tenant_id
  * first, so no row can point into another tenant.

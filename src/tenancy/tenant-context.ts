@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { ClsService, ClsServiceManager } from 'nestjs-cls';
+import type { AuditOrigin } from '../database/session-settings.js';
 
 /** Who is acting: a user, an API key, or the system itself (jobs, CLI commands). */
 export type Principal =
@@ -37,7 +38,7 @@ export interface RequestOrigin {
  * one per runAs), so this singleton can be injected anywhere and nothing has to become request-scoped.
  * Fail closed: reading `tenantId` before a tenant was entered throws.
  *
- * Not a nestjs-cls proxy provider (as DESIGN.md first planned): a strict proxy refuses every property access
+ * Not a nestjs-cls proxy provider (as docs/design.md first planned): a strict proxy refuses every property access
  * outside a resolved context, including `runAs`, which jobs call from outside any context (ADR 0008).
  */
 @Injectable()
@@ -99,15 +100,9 @@ export class TenantContext {
 
   /**
    * Who acts and from where, as the audit triggers read it from the transaction-local setting `app.audit`
-   * (see migration CreateAuditLogs).
+   * (src/database/session-settings.ts).
    */
-  get auditOrigin(): {
-    actorId: string | null;
-    actorKind: string;
-    actorName?: string;
-    requestId?: string;
-    ip?: string;
-  } {
+  get auditOrigin(): AuditOrigin {
     const principal = this.state?.principal;
     const actor = this.actor;
     return {

@@ -9,7 +9,7 @@ const SINGLE_STATEMENT = 'inventory-enterprise:single-statement';
 
 /**
  * The handler's database work is one statement that sets the tenant itself (a SQL function whose first act is
- * the transaction-local set_config): no surrounding transaction, one round trip (DESIGN.md, hot path).
+ * the transaction-local set_config): no surrounding transaction, one round trip (docs/design.md, "Performance budget").
  */
 export const SingleStatement = (): MethodDecorator => SetMetadata(SINGLE_STATEMENT, true);
 

@@ -3,15 +3,16 @@ import { TransactionHost } from '@nestjs-cls/transactional';
 import type { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
 import { ClsService } from 'nestjs-cls';
 import type { EntityManager } from 'typeorm';
+import { enterTenant } from '../database/session-settings.js';
 import { TenantContext } from './tenant-context.js';
 
 const TRANSACTION_TENANT = Symbol('transaction-tenant');
 const AFTER_COMMIT = Symbol('after-commit');
 
 /**
- * Every statement of the request path runs in a transaction whose first statement is
- * `set_config('app.tenant_id', $1, true)` (with `app.audit`, who acts, for the audit triggers): transaction-local, so a pooled connection never carries a tenant
- * into the next use. Services read `manager` (the open transaction's EntityManager, via
+ * Every statement of the request path runs in a transaction whose first statement is enter_tenant() (the
+ * tenant, and who acts for the audit triggers; src/database/session-settings.ts): transaction-local, so a pooled
+ * connection never carries a tenant into the next use. Services read `manager` (the open transaction's EntityManager, via
  * @nestjs-cls/transactional) and never pass a tenant id around. Outside such a transaction `manager` is the
  * plain app pool, where row-level security shows no tenant rows at all (fail closed).
  */
@@ -48,10 +49,7 @@ export class TenantTransactions {
     }
     const afterCommit: Array<() => void> = [];
     const result = await this.txHost.withTransaction(async () => {
-      await this.txHost.tx.query(
-        `select set_config('app.tenant_id', $1, true), set_config('app.audit', $2, true)`,
-        [tenantId, JSON.stringify(this.context.auditOrigin)],
-      );
+      await enterTenant(this.txHost.tx, tenantId, this.context.auditOrigin);
       this.cls.set(TRANSACTION_TENANT, tenantId);
       this.cls.set(AFTER_COMMIT, afterCommit);
       return fn();

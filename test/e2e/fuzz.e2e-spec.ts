@@ -40,7 +40,7 @@ import {
  * 3. a request answered with a 4xx wrote nothing: the count of rows and the newest row version (max xmin,
  *    which also catches an UPDATE) of every table in schema public are the same before and after it, read on
  *    the owner connection (which sees every tenant). Two writes are legitimate and allowed, narrowly:
- *    - rbac_audit_log: one new row for a 403 `forbidden` denial (API.md: every denial is recorded), and only
+ *    - rbac_audit_log: one new row for a 403 `forbidden` denial (docs/api-contract.md: every denial is recorded), and only
  *      then;
  *    - api_keys: `last_used_at` of the key that authenticated the request (the auth_api_key() function
  *      refreshes it at most once a minute, whatever the answer): a newer row version in api_keys, with the

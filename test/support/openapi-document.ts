@@ -44,6 +44,8 @@ export interface ResponseObject {
 
 export interface Operation {
   operationId: string;
+  summary?: string;
+  tags?: string[];
   parameters?: Parameter[];
   requestBody?: { required?: boolean; content: Record<string, MediaType> };
   responses: Record<string, ResponseObject>;
@@ -54,6 +56,9 @@ export interface Operation {
 
 export interface OpenApiDocument {
   openapi: string;
+  servers?: Array<{ url: string; description?: string }>;
+  /** Declared tags, in the order Swagger UI lists them. */
+  tags?: Array<{ name: string; description?: string }>;
   paths: Record<string, Partial<Record<HttpMethod, Operation>>>;
   components: {
     schemas: Record<string, Schema>;

@@ -32,7 +32,7 @@ interface StoredResponse {
 }
 
 /**
- * Idempotency-Key for every mutating POST that runs in a tenant transaction (API.md, "Conventions"). The key is
+ * Idempotency-Key for every mutating POST that runs in a tenant transaction (docs/api-contract.md, "Idempotency-Key"). The key is
  * claimed by the first statement of the request's own transaction, so the record commits with the work or not
  * at all: a failed first attempt leaves nothing, and a retry runs afresh. A concurrent duplicate waits at most
  * 100 ms on the claim and then gets 409; a later duplicate gets the stored response; another body gets 422.

@@ -7,7 +7,7 @@ import { DomainException } from '../problem-details/problem-details.js';
 export const DEFAULT_PAGE_SIZE = 50;
 export const MAX_PAGE_SIZE = 500;
 
-/** `?limit=&cursor=` of every list (API.md conventions). */
+/** `?limit=&cursor=` of every list (docs/api-contract.md, "Conventions"). */
 export class PageQueryDto {
   @ApiPropertyOptional({ minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE })
   @IsOptional()

@@ -5,7 +5,7 @@ import { ValidateBy, type ValidationOptions } from 'class-validator';
 const QUANTITY = /^-?\d{1,14}(\.\d{1,6})?$/;
 
 /**
- * A quantity as API.md defines it: a JSON number or a decimal string, at most 6 fractional digits. Kept as a
+ * A quantity as docs/api-contract.md defines it: a JSON number or a decimal string, at most 6 fractional digits. Kept as a
  * canonical decimal string from here on (PostgreSQL numeric does the arithmetic; no JS float ever does).
  * A JSON number is taken as written by JSON.parse: beyond 15 significant digits send a string.
  */

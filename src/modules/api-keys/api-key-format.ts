@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 
 /**
  * `iek_<tenant id, 32 hex>_<43 characters of base64url secret>`. The tenant is part of the key because row-level
- * security needs the tenant before any key can be looked up (API.md: the key's tenant is resolution step 3);
+ * security needs the tenant before any key can be looked up (docs/api-contract.md: the key's tenant is resolution step 3);
  * the tenant id is no secret (it is in every token too). Only sha256(key) is stored.
  */
 const FORMAT = /^iek_([0-9a-f]{32})_([A-Za-z0-9_-]{43})$/;

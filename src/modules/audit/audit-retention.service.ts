@@ -2,6 +2,7 @@ import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common'
 import { ConfigService } from '@nestjs/config';
 import type { Environment } from '../../config/environment.js';
 import { MaintenanceDatabase } from '../../database/maintenance-database.js';
+import { declareAuditRetention } from '../../database/session-settings.js';
 import { JobRunner } from '../jobs/job-runner.service.js';
 
 export interface AuditPurgeResult {
@@ -38,7 +39,7 @@ export class AuditRetention implements OnApplicationBootstrap {
       const tenants = await this.maintenance.tenants();
       for (const [index, tenant] of tenants.entries()) {
         const purged = await this.maintenance.inTenant(tenant.id, async (runner) => {
-          await runner.query(`select set_config('app.audit_retention', 'on', true)`);
+          await declareAuditRetention(runner);
           // TypeORM answers a DELETE with [rows, affected count].
           const [, changes] = (await runner.query(
             `delete from audit_logs where tenant_id = $1 and created_at < now() - make_interval(days => $2)`,

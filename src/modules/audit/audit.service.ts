@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { decodeKeyCursor, encodeKeyCursor, type Page } from '../../common/pagination/pagination.js';
+import { nameAuditAction } from '../../database/session-settings.js';
 import { TenantTransactions } from '../../tenancy/tenant-transactions.js';
 import type { AuditEntryView, AuditQueryDto } from './dto/audit.dto.js';
 
@@ -49,11 +50,11 @@ export class AuditService {
    */
   named<T>(action: string, fn: () => Promise<T>): Promise<T> {
     return this.tx.run(async () => {
-      await this.tx.manager.query(`select set_config('app.audit_action', $1, true)`, [action]);
+      await nameAuditAction(this.tx.manager, action);
       try {
         return await fn();
       } finally {
-        await this.tx.manager.query(`select set_config('app.audit_action', '', true)`);
+        await nameAuditAction(this.tx.manager, null);
       }
     });
   }

@@ -28,7 +28,7 @@ type Credential =
   | { kind: 'api-key'; tenantId: string; hash: Buffer };
 
 /**
- * The one global guard in front of every route, in the order of DESIGN.md: tenant resolution, authentication
+ * The one global guard in front of every route, in the order of docs/design.md ("Tenancy in the code"): tenant resolution, authentication
  * (JWT or API key), tenant/credential match, permission check. Deny by default: a route without an access
  * rule is refused. On success TenantContext holds the tenant, principal and permissions.
  */
@@ -125,7 +125,7 @@ export class AccessGuard implements CanActivate {
     });
   }
 
-  /** Steps 1 and 2 of API.md: X-Tenant-Id / X-Org-Id (id or slug), then the Host subdomain when enabled. */
+  /** Steps 1 and 2 of tenant resolution (docs/api-contract.md): X-Tenant-Id / X-Org-Id (id or slug), then the Host subdomain when enabled. */
   private async namedTenant(request: Request): Promise<TenantEntity | null> {
     const header = request.header('x-tenant-id') ?? request.header('x-org-id');
     const reference =

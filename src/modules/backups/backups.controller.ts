@@ -12,7 +12,7 @@ import { BackupCatalogue, presentBackup } from './backup-catalogue.js';
 import { BackupJobs } from './backup-jobs.service.js';
 import { BackupPageView, BackupStartedView, BackupView } from './dto/backup.dto.js';
 
-/** Backups of the whole database: platform administrators only (API.md, "Backups"). */
+/** Backups of the whole database: platform administrators only (docs/api-contract.md, "Backups"). */
 @ApiTags('platform')
 @Controller('api/backups')
 export class BackupsController {
@@ -44,6 +44,7 @@ export class BackupsController {
 
   @Get(':id')
   @PlatformAdmin()
+  @ApiOperation({ summary: 'A backup with its verification outcome' })
   @ApiOkResponse({ type: BackupView })
   async get(@Param('id', ParseUUIDPipe) id: string): Promise<BackupView> {
     return presentBackup(await this.catalogue.get(id));

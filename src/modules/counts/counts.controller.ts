@@ -22,6 +22,7 @@ export class CountsController {
 
   @Get()
   @RequirePermissions('counts:read')
+  @ApiOperation({ summary: 'List count sheets (without their lines), oldest first' })
   @ApiOkResponse({ type: PageOf(CountSheetView) })
   list(@Query() query: PageQueryDto): Promise<Page<CountSheetView>> {
     return this.counts.list(query);
@@ -70,6 +71,7 @@ export class CountsController {
   @Post(':id/submit')
   @HttpCode(200)
   @RequirePermissions('counts:write')
+  @ApiOperation({ summary: 'Finish counting: in_progress -> submitted, ready for approval' })
   @ApiOkResponse({ type: CountSheetView })
   submit(@Param('id', ParseUUIDPipe) id: string): Promise<CountSheetView> {
     return this.counts.submit(id);
@@ -95,6 +97,7 @@ export class CountsController {
   @Post(':id/cancel')
   @HttpCode(200)
   @RequirePermissions('counts:write')
+  @ApiOperation({ summary: 'Cancel a draft, in-progress or submitted sheet -> cancelled; nothing is posted' })
   @ApiOkResponse({ type: CountSheetView })
   cancel(@Param('id', ParseUUIDPipe) id: string): Promise<CountSheetView> {
     return this.counts.cancel(id);

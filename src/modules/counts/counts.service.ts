@@ -155,26 +155,20 @@ export class CountsService {
             from input
         )`;
       const [{ errors }] = await this.tx.manager.query<[{ errors: { field: string; message: string }[] }]>(
-        `${parsed}, r as (
-           select p.*, i.id is not null as item_ok, i.lot_tracked, l.id is not null as location_ok
-             from p
-             left join items i on i.tenant_id = current_setting('app.tenant_id')::uuid and i.id = p.item_id
-             left join locations l on l.tenant_id = current_setting('app.tenant_id')::uuid and l.id = p.location_id
+        // stock_lines(): the line rules a count shares with every movement (db/functions/stock_lines.sql).
+        `with r as (
+           select s.*, (s.line ->> 'countedQty')::numeric as counted
+             from stock_lines(current_setting('app.tenant_id')::uuid, $1::jsonb) s
          ), problems as (
-           select idx, unnest(array_remove(array[
-             case when not item_ok then 'itemId|unknown item' end,
-             case when not location_ok then 'locationId|unknown location' end,
+           select idx, unnest(problems || array_remove(array[
              case when item_ok and cardinality($2::uuid[]) > 0 and not (item_id = any($2::uuid[]))
                   then 'itemId|outside the scope of this count' end,
              case when location_ok and cardinality($3::uuid[]) > 0 and not (location_id = any($3::uuid[]))
                   then 'locationId|outside the scope of this count' end,
-             case when item_ok and lot_tracked and lot_code is null then 'lotCode|required: the item is lot-tracked' end,
-             case when item_ok and not lot_tracked and lot_code is not null
-                  then 'lotCode|not allowed: the item is not lot-tracked' end,
              case when counted < 0 then 'countedQty|must not be negative' end
            ], null)) as problem from r
            union all
-           select max(idx), '|the same item, location and lot appears earlier in this request' from p
+           select max(idx), '|the same item, location and lot appears earlier in this request' from r
             group by item_id, location_id, lot_code having count(*) > 1
          )
          select coalesce(jsonb_agg(jsonb_build_object(
@@ -259,10 +253,10 @@ export class CountsService {
       let movement: MovementView | null = null;
       if (lines.length > 0) {
         const actor = this.context.actor;
-        // A count states what is physically there: the negative-stock rule does not apply to its adjustment.
-        await this.tx.manager.query(`select set_config('app.posting_count', 'on', true)`);
+        // A count states what is physically there: its adjustment is exempt from the negative-stock rule (true).
         const [{ result }] = await this.tx.manager.query<[{ result: { body: MovementView } }]>(
-          `select post_movement(current_setting('app.tenant_id')::uuid, $1, $2, null, null, $3::jsonb) as result`,
+          `select post_movement(current_setting('app.tenant_id')::uuid, $1, $2, null, null, $3::jsonb, null, true)
+                    as result`,
           [
             actor.id,
             actor.kind,
@@ -273,7 +267,6 @@ export class CountsService {
             }),
           ],
         );
-        await this.tx.manager.query(`select set_config('app.posting_count', '', true)`);
         movement = result.body;
       }
       await this.tx.manager.query(

@@ -49,7 +49,7 @@ export class MovementsService {
     const actor = this.context.actor;
     const fingerprint = idempotencyKey ? requestFingerprint(request.method, request.route, input) : null;
     const [{ result }] = await this.dataSource.query<[{ result: PostedMovement }]>(
-      'select post_movement($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb) as result',
+      'select post_movement($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb, false) as result',
       [
         this.context.tenantId,
         actor.id,

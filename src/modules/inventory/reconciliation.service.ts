@@ -5,7 +5,7 @@ import type { QueryRunner } from 'typeorm';
 import { MaintenanceDatabase, type TenantRef } from '../../database/maintenance-database.js';
 import { RECONCILIATION_DRIFT_KEYS } from '../metrics/metric-names.js';
 
-/** Drift below this is corrected automatically; at or above it is reported (DESIGN.md). */
+/** Drift below this is corrected automatically; at or above it is reported (docs/design.md, "Inventory model"). */
 export const AUTO_CORRECT_BELOW = '0.01';
 const NO_LOT = '00000000-0000-0000-0000-000000000000';
 const DETAILS_KEPT = 100;

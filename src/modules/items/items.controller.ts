@@ -48,6 +48,7 @@ export class ItemsController {
 
   @Get(':id')
   @RequirePermissions('items:read')
+  @ApiOperation({ summary: 'An item by id' })
   @ApiOkResponse({ type: ItemView })
   get(@Param('id', ParseUUIDPipe) id: string): Promise<ItemView> {
     return this.items.get(id);

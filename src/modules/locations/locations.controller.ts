@@ -52,6 +52,7 @@ export class LocationsController {
 
   @Get(':id')
   @RequirePermissions('locations:read')
+  @ApiOperation({ summary: 'A location by id' })
   @ApiOkResponse({ type: LocationView })
   get(@Param('id', ParseUUIDPipe) id: string): Promise<LocationView> {
     return this.locations.get(id);

@@ -1,4 +1,4 @@
-/** Metric names are part of the operations contract (API.md, dashboards and alert rules): change with care. */
+/** Metric names are part of the operations contract (docs/api-contract.md "Operations", dashboards and alert rules): change with care. */
 export const HTTP_REQUEST_DURATION = 'http_request_duration_seconds';
 export const DB_QUERY_DURATION = 'db_query_duration_seconds';
 export const TENANT_REQUESTS = 'tenant_requests_total';

@@ -38,6 +38,7 @@ export class RolesController {
 
   @Get('roles')
   @RequirePermissions('roles:read')
+  @ApiOperation({ summary: "List the tenant's roles (system and custom) with their permissions" })
   @ApiOkResponse({ type: PageOf(RoleView) })
   list(@Query() query: PageQueryDto): Promise<Page<RoleView>> {
     return this.roles.list(query);
@@ -53,6 +54,7 @@ export class RolesController {
 
   @Get('roles/:id')
   @RequirePermissions('roles:read')
+  @ApiOperation({ summary: 'A role with its permissions' })
   @ApiOkResponse({ type: RoleView })
   get(@Param('id', ParseUUIDPipe) id: string): Promise<RoleView> {
     return this.roles.get(id);

@@ -2,6 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { PoolClient } from 'pg';
 import QueryStream from 'pg-query-stream';
+import { enterTenant } from '../../database/session-settings.js';
 import type { DataSource } from 'typeorm';
 
 /**
@@ -57,7 +58,7 @@ export class TenantExportService {
     let committed = false;
     try {
       await client.query('begin isolation level repeatable read read only');
-      await client.query(`select set_config('app.tenant_id', $1, true)`, [tenantId]);
+      await enterTenant(client, tenantId);
       const counts: Record<string, number> = {};
       let rows = 0;
       let chunk = await this.firstLine(client);

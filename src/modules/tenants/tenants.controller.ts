@@ -24,6 +24,7 @@ export class TenantsController {
 
   @Get()
   @PlatformAdmin()
+  @ApiOperation({ summary: 'List every tenant, oldest first' })
   @ApiOkResponse({ type: PageOf(TenantView) })
   list(@Query() query: PageQueryDto): Promise<Page<TenantView>> {
     return this.tenants.list(query);
@@ -31,6 +32,7 @@ export class TenantsController {
 
   @Get(':id')
   @PlatformAdmin()
+  @ApiOperation({ summary: 'A tenant by id' })
   @ApiOkResponse({ type: TenantView })
   get(@Param('id', ParseUUIDPipe) id: string): Promise<TenantView> {
     return this.tenants.get(id);

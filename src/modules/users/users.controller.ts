@@ -46,6 +46,7 @@ export class UsersController {
 
   @Get(':id')
   @RequirePermissions('users:read')
+  @ApiOperation({ summary: 'A user of the tenant by id, with the ids of their roles' })
   @ApiOkResponse({ type: UserView })
   get(@Param('id', ParseUUIDPipe) id: string): Promise<UserView> {
     return this.users.get(id);

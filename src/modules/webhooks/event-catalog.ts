@@ -1,4 +1,4 @@
-/** Every event type a webhook endpoint can subscribe to (API.md, "Webhooks"), with an example of its `data`. */
+/** Every event type a webhook endpoint can subscribe to (docs/api-contract.md, "Webhooks"), with an example of its `data`. */
 export const EVENT_CATALOG: Record<string, { description: string; example: Record<string, unknown> }> = {
   'item.created': {
     description: 'An item was created',

@@ -16,6 +16,7 @@ import type { Environment } from '../../config/environment.js';
 import { DATABASE_ENDPOINTS } from '../../database/database.constants.js';
 import { WEBHOOK_DELIVERIES, WEBHOOK_DELIVERY_DURATION } from '../metrics/metric-names.js';
 import type { DatabaseEndpoints } from '../../database/database-endpoints.js';
+import { enterTenant } from '../../database/session-settings.js';
 import { WebhookSecrets } from './webhook-secrets.js';
 import { WebhookUrlGuard } from './webhook-url-guard.js';
 
@@ -222,7 +223,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
 
   private claim(tenantId: string): Promise<Claimed[]> {
     return this.dataSource.transaction(async (manager) => {
-      await manager.query(`select set_config('app.tenant_id', $1, true)`, [tenantId]);
+      await enterTenant(manager, tenantId);
       // Candidates are read without locks (a window function cannot be combined with FOR UPDATE); the locking
       // select re-checks each row (READ COMMITTED re-evaluates the WHERE on the latest version) and skips rows
       // another dispatcher holds.
@@ -375,10 +376,11 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
     await this.dataSource.transaction(async (manager) => {
       // The endpoint update below changes more than bookkeeping columns only when it disables the endpoint;
       // then the audit trigger records it under this action, as the dispatcher.
-      await manager.query(
-        `select set_config('app.tenant_id', $1, true), set_config('app.audit', $2, true),
-                set_config('app.audit_action', 'webhook.endpoint.disabled', true)`,
-        [tenantId, JSON.stringify({ actorId: null, actorKind: 'system', actorName: 'webhook-dispatcher' })],
+      await enterTenant(
+        manager,
+        tenantId,
+        { actorId: null, actorKind: 'system', actorName: 'webhook-dispatcher' },
+        'webhook.endpoint.disabled',
       );
       await manager.query(
         `with outcome as (

@@ -2,6 +2,7 @@ import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShut
 import { InjectMetric } from '@willsoto/nestjs-prometheus';
 import type { Gauge } from 'prom-client';
 import { MaintenanceDatabase } from '../../database/maintenance-database.js';
+import { allowCrossTenantStatistics } from '../../database/session-settings.js';
 import { WEBHOOK_DLQ_SIZE, WEBHOOK_QUEUE_DEPTH } from '../metrics/metric-names.js';
 
 const REFRESH_MS = 15_000;
@@ -35,7 +36,7 @@ export class WebhookQueueStatistics implements OnApplicationBootstrap, OnApplica
   async refresh(): Promise<{ due: number; dlq: number } | undefined> {
     try {
       const [figures] = await this.maintenance.owner.transaction(async (manager) => {
-        await manager.query(`select set_config('app.maintenance_statistics', 'on', true)`);
+        await allowCrossTenantStatistics(manager);
         return manager.query<Array<{ due: number; dlq: number }>>(
           `select count(*) filter (where status = 'pending' and next_attempt_at <= now())::int as due,
                   count(*) filter (where status = 'dlq')::int as dlq

@@ -45,6 +45,7 @@ export class WebhooksController {
 
   @Get()
   @RequirePermissions('webhooks:read')
+  @ApiOperation({ summary: 'List webhook endpoints (never their secrets), oldest first' })
   @ApiOkResponse({ type: PageOf(WebhookView) })
   list(@Query() query: PageQueryDto): Promise<Page<WebhookView>> {
     return this.webhooks.list(query);
@@ -72,6 +73,7 @@ export class WebhooksController {
 
   @Get(':id')
   @RequirePermissions('webhooks:read')
+  @ApiOperation({ summary: 'A webhook endpoint (never its secret)' })
   @ApiOkResponse({ type: WebhookView })
   get(@Param('id', ParseUUIDPipe) id: string): Promise<WebhookView> {
     return this.webhooks.get(id);
@@ -88,6 +90,7 @@ export class WebhooksController {
   @Delete(':id')
   @HttpCode(204)
   @RequirePermissions('webhooks:write')
+  @ApiOperation({ summary: 'Delete an endpoint with its deliveries' })
   @ApiNoContentResponse()
   async delete(@Param('id', ParseUUIDPipe) id: string): Promise<void> {
     await this.webhooks.delete(id);

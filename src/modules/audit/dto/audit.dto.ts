@@ -2,7 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsDateString, IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
 import { PageQueryDto } from '../../../common/pagination/pagination.js';
 
-/** GET /api/audit-logs filters (API.md, "Audit, feature flags, export"); newest first. */
+/** GET /api/audit-logs filters (docs/api-contract.md, "Audit, feature flags, export"); newest first. */
 export class AuditQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ format: 'uuid', description: 'User or API key id' })
   @IsOptional()

@@ -37,7 +37,7 @@ export class TenantLimitsDto {
   maxLocations?: number;
 }
 
-/** `settings` of a tenant (API.md, "Platform administration"). Replaced as a whole on PATCH. */
+/** `settings` of a tenant (docs/api-contract.md, "Platform administration"). Replaced as a whole on PATCH. */
 export class TenantSettingsDto {
   @ApiPropertyOptional({ type: [String], description: 'Enabled feature flags' })
   @IsOptional()
