@@ -15,7 +15,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { projectRoot } from '../src/config/project-paths.js';
+import { projectRoot } from '../src/platform/config/project-paths.js';
 
 /** Where the JSON goes (npm run bench -- --quick sends smoke runs to bench/results/quick, which git ignores). */
 const resultsDir = process.env.BENCH_RESULTS_DIR ?? join(projectRoot, 'bench', 'results');

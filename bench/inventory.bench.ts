@@ -16,9 +16,9 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import pg from 'pg';
-import { parseEnvironment } from '../src/config/environment.js';
-import { projectRoot } from '../src/config/project-paths.js';
-import { openDatabaseServer } from '../src/database/database-endpoints.js';
+import { parseEnvironment } from '../src/platform/config/environment.js';
+import { projectRoot } from '../src/platform/config/project-paths.js';
+import { openDatabaseServer } from '../src/platform/database/database-endpoints.js';
 
 /** Where the JSON goes (npm run bench -- --quick sends smoke runs to bench/results/quick, which git ignores). */
 const resultsDir = process.env.BENCH_RESULTS_DIR ?? join(projectRoot, 'bench', 'results');

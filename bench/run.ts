@@ -8,7 +8,7 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { projectRoot } from '../src/config/project-paths.js';
+import { projectRoot } from '../src/platform/config/project-paths.js';
 
 const quick = process.argv.includes('--quick');
 const RESULTS = join(projectRoot, 'bench', 'results', ...(quick ? ['quick'] : []));

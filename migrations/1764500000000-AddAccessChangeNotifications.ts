@@ -56,5 +56,28 @@ export class AddAccessChangeNotifications1764500000000 implements MigrationInter
       await queryRunner.query(`DROP TRIGGER ${table}_access_changed ON ${table}`);
     }
     await queryRunner.query(`DROP FUNCTION notify_access_changed()`);
+    // The previous auth_api_key(), without expires_at (CreateTenancyAndAccess).
+    await queryRunner.query(`DROP FUNCTION auth_api_key(uuid, bytea)`);
+    await queryRunner.query(`
+      CREATE FUNCTION auth_api_key(p_tenant uuid, p_key_hash bytea)
+        RETURNS TABLE (id uuid, revoked boolean, expired boolean, permissions text[])
+        LANGUAGE plpgsql VOLATILE SECURITY INVOKER AS $$
+      #variable_conflict use_column
+      BEGIN
+        IF coalesce(current_setting('app.tenant_id', true), '') NOT IN ('', p_tenant::text) THEN
+          RAISE EXCEPTION 'a transaction of another tenant is open';
+        END IF;
+        PERFORM set_config('app.tenant_id', p_tenant::text, true);
+        UPDATE api_keys k SET last_used_at = now()
+         WHERE k.tenant_id = p_tenant AND k.key_hash = p_key_hash AND k.revoked_at IS NULL
+           AND (k.last_used_at IS NULL OR k.last_used_at < now() - interval '1 minute');
+        RETURN QUERY
+          SELECT k.id, k.revoked_at IS NOT NULL, coalesce(k.expires_at <= now(), false),
+                 array(SELECT rp.permission FROM role_permissions rp
+                        WHERE rp.tenant_id = k.tenant_id AND rp.role_id = k.role_id ORDER BY 1)
+            FROM api_keys k
+           WHERE k.tenant_id = p_tenant AND k.key_hash = p_key_hash;
+      END $$`);
+    await queryRunner.query(`GRANT EXECUTE ON FUNCTION auth_api_key(uuid, bytea) TO inventory_app`);
   }
 }

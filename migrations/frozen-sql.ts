@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { projectRoot } from '../src/config/project-paths.js';
+import { projectRoot } from '../src/platform/config/project-paths.js';
 
 /**
  * The SQL a migration runs, from its own folder `migrations/sql/<migration name>/`: a frozen copy of the

@@ -8,30 +8,32 @@ import { getDataSourceToken } from '@nestjs/typeorm';
 import { ClsModule } from 'nestjs-cls';
 import { LoggerModule } from 'nestjs-pino';
 import type { Logger as PinoLogger } from 'pino';
-import type { Environment } from './config/environment.js';
-import { requestIdOf } from './common/http/request-id.js';
-import { ORIGIN } from './tenancy/tenant-context.js';
-import { DatabaseModule } from './database/database.module.js';
-import type { DatabaseEndpoints } from './database/database-endpoints.js';
-import { HealthModule } from './modules/health/health.module.js';
-import { MetricsModule } from './modules/metrics/metrics.module.js';
-import { ApiKeysModule } from './modules/api-keys/api-keys.module.js';
-import { BackupsModule } from './modules/backups/backups.module.js';
-import { AuditModule } from './modules/audit/audit.module.js';
-import { AuthModule } from './modules/auth/auth.module.js';
-import { FeatureFlagsModule } from './modules/feature-flags/feature-flags.module.js';
-import { CountsModule } from './modules/counts/counts.module.js';
-import { WebhooksModule } from './modules/webhooks/webhooks.module.js';
-import { InventoryModule } from './modules/inventory/inventory.module.js';
-import { JobsModule } from './modules/jobs/jobs.module.js';
-import { ItemsModule } from './modules/items/items.module.js';
-import { LocationsModule } from './modules/locations/locations.module.js';
-import { RolesModule } from './modules/roles/roles.module.js';
-import { TenantBootstrap } from './modules/tenants/tenant-bootstrap.service.js';
-import { TenantExportModule } from './modules/tenant-export/tenant-export.module.js';
-import { TenantsModule } from './modules/tenants/tenants.module.js';
-import { UsersModule } from './modules/users/users.module.js';
-import { TenancyModule } from './tenancy/tenancy.module.js';
+import type { Environment } from './platform/config/environment.js';
+import { requestIdOf } from './platform/http/request-id.js';
+import { ORIGIN } from './platform/tenancy/tenant-context.js';
+import { DatabaseModule } from './platform/database/database.module.js';
+import type { DatabaseEndpoints } from './platform/database/database-endpoints.js';
+import { HealthModule } from './platform/health/health.module.js';
+import { MetricsModule } from './platform/observability/metrics.module.js';
+import { ApiKeysModule } from './modules/api-keys/index.js';
+import { BackupsModule } from './modules/backups/index.js';
+import { BackupMonitor } from './modules/backups/index.js';
+import { AuditModule } from './modules/audit/index.js';
+import { AuthModule } from './modules/auth/index.js';
+import { FeatureFlagsModule } from './modules/feature-flags/index.js';
+import { CountsModule } from './modules/counts/index.js';
+import { WebhooksModule } from './modules/webhooks/index.js';
+import { InventoryModule } from './modules/inventory/index.js';
+import { JobsModule } from './platform/jobs/jobs.module.js';
+import { ItemsModule } from './modules/items/index.js';
+import { LocationsModule } from './modules/locations/index.js';
+import { RolesModule } from './modules/roles/index.js';
+import { TenantBootstrap } from './modules/tenants/index.js';
+import { TenantExportModule } from './modules/tenant-export/index.js';
+import { TenantsModule } from './modules/tenants/index.js';
+import { UsersModule } from './modules/users/index.js';
+import { TenancyModule } from './platform/tenancy/tenancy.module.js';
+import { entities } from './entities.js';
 
 export interface AppModuleOptions {
   env: Environment;
@@ -94,8 +96,8 @@ export class AppModule {
           ],
         }),
         MetricsModule,
-        DatabaseModule.forRoot(env, database),
-        HealthModule,
+        DatabaseModule.forRoot(env, database, entities),
+        HealthModule.forRoot({ imports: [BackupsModule], readiness: [BackupMonitor] }),
         ScheduleModule.forRoot(),
         JobsModule,
         TenancyModule,

@@ -2,10 +2,10 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { json } from 'express';
 import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
-import type { Environment } from './config/environment.js';
-import { refuseDeepBodies } from './common/http/json-depth.js';
-import { ProblemDetailsFilter } from './common/problem-details/problem-details.filter.js';
-import { createValidationPipe } from './common/validation/validation.pipe.js';
+import type { Environment } from './platform/config/environment.js';
+import { refuseDeepBodies } from './platform/http/json-depth.js';
+import { ProblemDetailsFilter } from './platform/http/problem-details/problem-details.filter.js';
+import { createValidationPipe } from './platform/http/validation/validation.pipe.js';
 import { setupOpenApi } from './openapi.js';
 
 /** Body limit of PUT /api/counts/:id/lines (up to 10,000 lines). */

@@ -4,11 +4,11 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { Logger } from 'pino';
 import { AppModule } from './app.module.js';
 import { configureApp } from './app.setup.js';
-import { createRootLogger } from './common/logging/root-logger.js';
-import { loadEnvironment } from './config/load-environment.js';
-import { openDatabaseServer } from './database/database-endpoints.js';
-import { trackHttpServer, type HttpDrain } from './http-drain.js';
-import { ShutdownState } from './modules/health/shutdown-state.js';
+import { createRootLogger } from './platform/observability/root-logger.js';
+import { loadEnvironment } from './platform/config/load-environment.js';
+import { openDatabaseServer } from './platform/database/database-endpoints.js';
+import { trackHttpServer, type HttpDrain } from './platform/http/http-drain.js';
+import { ShutdownState } from './platform/health/shutdown-state.js';
 
 async function main(): Promise<void> {
   const env = loadEnvironment();
@@ -60,7 +60,7 @@ interface RunningService {
 
 /**
  * SIGTERM/SIGINT: readiness turns 503, the HTTP server drains (every request that reached it is answered, then
- * the listener and the connections close: src/http-drain.ts), then schedulers stop and the pools close
+ * the listener and the connections close: src/platform/http/http-drain.ts), then schedulers stop and the pools close
  * (app.close), then the embedded PostgreSQL stops. During start-up only what has started is stopped.
  * SHUTDOWN_TIMEOUT_MS forces the exit.
  */

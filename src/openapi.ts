@@ -6,9 +6,8 @@ import {
   type OperationObject,
   type SchemaObject,
 } from '@nestjs/swagger';
-import { PROBLEM_CONTENT_TYPE } from './common/problem-details/problem-details.js';
-
-export const SECURITY = { bearer: 'bearer', apiKey: 'api-key', tenant: 'tenant' } as const;
+import { PROBLEM_CONTENT_TYPE } from './platform/http/problem-details/problem-details.js';
+import { SECURITY } from './platform/access/security-schemes.js';
 
 /**
  * Every tag the controllers use (@ApiTags), in the order Swagger UI lists them: the business first, then

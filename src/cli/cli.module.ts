@@ -5,21 +5,22 @@ import { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-t
 import { getDataSourceToken } from '@nestjs/typeorm';
 import { ScheduleModule } from '@nestjs/schedule';
 import { ClsModule } from 'nestjs-cls';
-import type { Environment } from '../config/environment.js';
-import { DatabaseModule } from '../database/database.module.js';
-import type { DatabaseEndpoints } from '../database/database-endpoints.js';
-import { InventorySchedules } from '../modules/inventory/inventory-schedules.service.js';
-import { ReconciliationService } from '../modules/inventory/reconciliation.service.js';
-import { AuditModule } from '../modules/audit/audit.module.js';
-import { BackupsModule } from '../modules/backups/backups.module.js';
-import { JobsModule } from '../modules/jobs/jobs.module.js';
-import { TenantExportService } from '../modules/tenant-export/tenant-export.service.js';
-import { WebhookRetention } from '../modules/webhooks/webhook-retention.service.js';
-import { MetricsModule } from '../modules/metrics/metrics.module.js';
-import { RolesModule } from '../modules/roles/roles.module.js';
-import { TenantsModule } from '../modules/tenants/tenants.module.js';
-import { UsersModule } from '../modules/users/users.module.js';
-import { TenancyModule } from '../tenancy/tenancy.module.js';
+import type { Environment } from '../platform/config/environment.js';
+import { DatabaseModule } from '../platform/database/database.module.js';
+import type { DatabaseEndpoints } from '../platform/database/database-endpoints.js';
+import { InventorySchedules } from '../modules/inventory/index.js';
+import { ReconciliationService } from '../modules/inventory/index.js';
+import { AuditModule } from '../modules/audit/index.js';
+import { BackupsModule } from '../modules/backups/index.js';
+import { JobsModule } from '../platform/jobs/jobs.module.js';
+import { TenantExportService } from '../modules/tenant-export/index.js';
+import { WebhookRetention } from '../modules/webhooks/index.js';
+import { MetricsModule } from '../platform/observability/metrics.module.js';
+import { RolesModule } from '../modules/roles/index.js';
+import { TenantsModule } from '../modules/tenants/index.js';
+import { UsersModule } from '../modules/users/index.js';
+import { entities } from '../entities.js';
+import { TenancyModule } from '../platform/tenancy/tenancy.module.js';
 import {
   BackfillBalancesCommand,
   ExpireIdempotencyKeysCommand,
@@ -66,7 +67,7 @@ export class CliModule {
           ],
         }),
         MetricsModule,
-        DatabaseModule.forRoot(env, database),
+        DatabaseModule.forRoot(env, database, entities),
         ScheduleModule.forRoot(),
         JobsModule,
         TenancyModule,

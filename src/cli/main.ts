@@ -1,6 +1,6 @@
 import 'reflect-metadata';
-import { loadEnvironment } from '../config/load-environment.js';
-import { openDatabaseServer } from '../database/database-endpoints.js';
+import { loadEnvironment } from '../platform/config/load-environment.js';
+import { openDatabaseServer } from '../platform/database/database-endpoints.js';
 import { runCommand } from './run-command.js';
 
 /**

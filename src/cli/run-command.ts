@@ -1,8 +1,8 @@
 import { CommandFactory, CommandRunnerService } from 'nest-commander';
-import type { Environment } from '../config/environment.js';
-import type { DatabaseEndpoints } from '../database/database-endpoints.js';
-import { mapPostgresError } from '../common/problem-details/postgres-error-mapping.js';
-import { DomainException, type FieldError } from '../common/problem-details/problem-details.js';
+import type { Environment } from '../platform/config/environment.js';
+import type { DatabaseEndpoints } from '../platform/database/database-endpoints.js';
+import { mapPostgresError } from '../platform/http/problem-details/postgres-error-mapping.js';
+import { DomainException, type FieldError } from '../platform/http/problem-details/problem-details.js';
 import { CliModule } from './cli.module.js';
 
 /**

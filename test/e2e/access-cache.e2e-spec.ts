@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { DataSource, type AfterQueryEvent } from 'typeorm';
-import { AccessChangeListener } from '../../src/tenancy/access-change-listener.js';
+import { AccessChangeListener } from '../../src/platform/tenancy/access-change-listener.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 import { createApiKey, createTenant, createUser, type TestTenant } from '../support/tenant-factory.js';
 

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import type { Response } from 'supertest';
-import { PERMISSIONS } from '../../src/modules/roles/permissions.js';
+import { PERMISSIONS } from '../../src/platform/access/permissions.js';
 import { createTestApp, TEST_JWT_SECRET, TEST_PLATFORM_ADMIN, type TestApp } from '../support/test-app.js';
 import {
   createApiKey,

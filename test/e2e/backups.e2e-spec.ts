@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { cli } from '../support/cli.js';
-import { databaseEndpoints } from '../../src/database/database-endpoints.js';
+import { databaseEndpoints } from '../../src/platform/database/database-endpoints.js';
 import { BackupJobs } from '../../src/modules/backups/backup-jobs.service.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 import { createTenant, login, platformAdminToken, type TestTenant } from '../support/tenant-factory.js';

@@ -2,9 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { runCli } from '../support/cli.js';
-import { parseEnvironment, type Environment } from '../../src/config/environment.js';
-import { databaseEndpoints, type DatabaseEndpoints } from '../../src/database/database-endpoints.js';
-import { GLOBAL_TABLES } from '../../src/database/schema-validator.js';
+import { parseEnvironment, type Environment } from '../../src/platform/config/environment.js';
+import { databaseEndpoints, type DatabaseEndpoints } from '../../src/platform/database/database-endpoints.js';
+import { GLOBAL_TABLES } from '../../src/platform/database/schema-validator.js';
 import { TEST_JWT_SECRET } from '../support/test-app.js';
 import { TEST_APP_PASSWORD, createTestDatabase, type TestDatabase } from '../support/test-database-server.js';
 

@@ -5,7 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
-import { EmbeddedPostgres, EmbeddedPostgresError } from '../../src/database/embedded-postgres.js';
+import {
+  EmbeddedPostgres,
+  EmbeddedPostgresError,
+} from '../../src/platform/dev-database/embedded-postgres.js';
 import { freePort } from '../support/free-port.js';
 
 async function query(url: string, sql: string): Promise<Record<string, unknown>[]> {

@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { register } from 'prom-client';
 import { parseDocument, stringify } from 'yaml';
-import { parseEnvironment } from '../../src/config/environment.js';
-import { projectRoot } from '../../src/config/project-paths.js';
+import { parseEnvironment } from '../../src/platform/config/environment.js';
+import { projectRoot } from '../../src/platform/config/project-paths.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 
 /**

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { DiscoveryModule } from '@nestjs/core';
 import { randomUUID } from 'node:crypto';
-import { DEFAULT_ROLES, PERMISSIONS } from '../../src/modules/roles/permissions.js';
+import { DEFAULT_ROLES, PERMISSIONS } from '../../src/platform/access/permissions.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 import { createTenant, createUser, type TestTenant, type TestUser } from '../support/tenant-factory.js';
 import { listRoutes } from '../support/routes.js';

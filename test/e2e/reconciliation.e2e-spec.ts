@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { runCommand } from '../../src/cli/run-command.js';
 import { InventorySchedules } from '../../src/modules/inventory/inventory-schedules.service.js';
-import { JobRunner } from '../../src/modules/jobs/job-runner.service.js';
+import { JobRunner } from '../../src/platform/jobs/job-runner.service.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 import { createTenant, type TestTenant } from '../support/tenant-factory.js';
 

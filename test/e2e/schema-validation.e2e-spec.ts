@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { DataSource } from 'typeorm';
-import { dataSourceOptions } from '../../src/database/data-source-options.js';
-import { migrations } from '../../src/database/migrations.js';
-import { validateSchema } from '../../src/database/schema-validator.js';
+import { dataSourceOptions } from '../../src/platform/database/data-source-options.js';
+import { migrations } from '../../src/platform/database/migrations.js';
+import { validateSchema } from '../../src/platform/database/schema-validator.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database-server.js';
 
 describe('validate:migration invariants', () => {

@@ -2,11 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import { MAINTENANCE_DATA_SOURCE } from '../../src/database/database.constants.js';
+import { MAINTENANCE_DATA_SOURCE } from '../../src/platform/database/database.constants.js';
 import { RoleEntity } from '../../src/modules/roles/role.entity.js';
-import { TenantContext, TenantContextMissingError } from '../../src/tenancy/tenant-context.js';
-import { TenantIsolationError } from '../../src/tenancy/tenant-owned.entity.js';
-import { TenantTransactions } from '../../src/tenancy/tenant-transactions.js';
+import { TenantContext, TenantContextMissingError } from '../../src/platform/tenancy/tenant-context.js';
+import { TenantIsolationError } from '../../src/platform/tenancy/tenant-owned.entity.js';
+import { TenantTransactions } from '../../src/platform/tenancy/tenant-transactions.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 import { createTenant, type TestTenant } from '../support/tenant-factory.js';
 

@@ -3,8 +3,8 @@ import { cp, mkdtemp, readFile, rm, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
-import { migrationDataSourceOptions } from '../../src/database/data-source-options.js';
-import { SQL_DEFINITIONS_DIR, checkSqlDefinitions } from '../../src/database/sql-definitions.js';
+import { migrationDataSourceOptions } from '../../src/platform/database/data-source-options.js';
+import { SQL_DEFINITIONS_DIR, checkSqlDefinitions } from '../../src/platform/database/sql-definitions.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database-server.js';
 
 /** The drift check (npm run db:check): db/ against the database the migrations built. */

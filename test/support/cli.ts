@@ -1,7 +1,7 @@
 import { jest } from '@jest/globals';
 import { runCommand } from '../../src/cli/run-command.js';
-import type { Environment } from '../../src/config/environment.js';
-import type { DatabaseEndpoints } from '../../src/database/database-endpoints.js';
+import type { Environment } from '../../src/platform/config/environment.js';
+import type { DatabaseEndpoints } from '../../src/platform/database/database-endpoints.js';
 import type { TestApp } from './test-app.js';
 
 export interface CliResult {

@@ -3,11 +3,11 @@ import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
-import { parseEnvironment } from '../../src/config/environment.js';
-import { databaseEndpoints } from '../../src/database/database-endpoints.js';
-import { migrationDataSourceOptions } from '../../src/database/data-source-options.js';
-import { EmbeddedPostgres } from '../../src/database/embedded-postgres.js';
-import { ensureAppRoleLogin, migrateToLatest } from '../../src/database/schema-migrator.js';
+import { parseEnvironment } from '../../src/platform/config/environment.js';
+import { databaseEndpoints } from '../../src/platform/database/database-endpoints.js';
+import { migrationDataSourceOptions } from '../../src/platform/database/data-source-options.js';
+import { EmbeddedPostgres } from '../../src/platform/dev-database/embedded-postgres.js';
+import { ensureAppRoleLogin, migrateToLatest } from '../../src/platform/database/schema-migrator.js';
 import { TEST_APP_PASSWORD, databaseUrl, withAdminClient } from './test-database-server.js';
 import { freePort } from './free-port.js';
 

@@ -50,7 +50,7 @@ export interface Operation {
   requestBody?: { required?: boolean; content: Record<string, MediaType> };
   responses: Record<string, ResponseObject>;
   security?: Array<Record<string, string[]>>;
-  /** The access rule (src/common/access/access.decorators.ts). */
+  /** The access rule (src/platform/access/access.decorators.ts). */
   'x-access'?: string;
 }
 

@@ -6,7 +6,7 @@ import {
   ACCESS_RULE,
   type AccessRule,
   describeAccessRule,
-} from '../../src/common/access/access.decorators.js';
+} from '../../src/platform/access/access.decorators.js';
 
 export interface RouteInfo {
   method: string;

@@ -4,9 +4,9 @@ import { Test } from '@nestjs/testing';
 import supertest from 'supertest';
 import { AppModule } from '../../src/app.module.js';
 import { configureApp } from '../../src/app.setup.js';
-import { createRootLogger } from '../../src/common/logging/root-logger.js';
-import { parseEnvironment, type Environment } from '../../src/config/environment.js';
-import { databaseEndpoints, type DatabaseEndpoints } from '../../src/database/database-endpoints.js';
+import { createRootLogger } from '../../src/platform/observability/root-logger.js';
+import { parseEnvironment, type Environment } from '../../src/platform/config/environment.js';
+import { databaseEndpoints, type DatabaseEndpoints } from '../../src/platform/database/database-endpoints.js';
 import { TEST_APP_PASSWORD, createTestDatabase, type TestDatabase } from './test-database-server.js';
 
 export const TEST_JWT_SECRET = 'test-only-jwt-secret-0123456789abcdef';

@@ -1,13 +1,13 @@
 import { IsOptional, IsUUID, Matches } from 'class-validator';
 import { Command, CommandRunner, Option } from 'nest-commander';
 import { Inject } from '@nestjs/common';
-import { DATABASE_ENDPOINTS } from '../../database/database.constants.js';
-import type { DatabaseEndpoints } from '../../database/database-endpoints.js';
-import { BackupJobs } from '../../modules/backups/backup-jobs.service.js';
-import { BackupMonitor } from '../../modules/backups/backup-monitor.service.js';
-import { BackupVerifier, DATABASE_NAME } from '../../modules/backups/backup-verifier.service.js';
-import type { BackupRecord } from '../../modules/backups/backup-catalogue.js';
-import { databaseNameOf, maskedUrl } from '../../modules/backups/pg-connection.js';
+import { DATABASE_ENDPOINTS } from '../../platform/database/database.constants.js';
+import type { DatabaseEndpoints } from '../../platform/database/database-endpoints.js';
+import { BackupJobs } from '../../modules/backups/index.js';
+import { BackupMonitor } from '../../modules/backups/index.js';
+import { BackupVerifier, DATABASE_NAME } from '../../modules/backups/index.js';
+import type { BackupRecord } from '../../modules/backups/index.js';
+import { databaseNameOf, maskedUrl } from '../../modules/backups/index.js';
 import { validateInput } from './cli-input.js';
 
 const say = (line: string): void => {

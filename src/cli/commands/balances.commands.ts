@@ -1,11 +1,8 @@
 import { Command, CommandRunner, Option } from 'nest-commander';
-import {
-  type ReconciliationReport,
-  ReconciliationService,
-} from '../../modules/inventory/reconciliation.service.js';
-import { InventorySchedules } from '../../modules/inventory/inventory-schedules.service.js';
-import { JobRunner } from '../../modules/jobs/job-runner.service.js';
-import { WebhookRetention } from '../../modules/webhooks/webhook-retention.service.js';
+import { type ReconciliationReport, ReconciliationService } from '../../modules/inventory/index.js';
+import { InventorySchedules } from '../../modules/inventory/index.js';
+import { JobRunner } from '../../platform/jobs/job-runner.service.js';
+import { WebhookRetention } from '../../modules/webhooks/index.js';
 
 interface BalanceCommandOptions {
   tenant?: string;

@@ -1,5 +1,5 @@
 import type { Type } from '@nestjs/common';
-import { createValidationPipe } from '../../common/validation/validation.pipe.js';
+import { createValidationPipe } from '../../platform/http/validation/validation.pipe.js';
 
 /** Validates command-line input with the API's own DTOs and pipe, so both reject the same things. */
 export async function validateInput<T extends object>(

@@ -1,8 +1,8 @@
 import { InjectDataSource } from '@nestjs/typeorm';
 import { Command, CommandRunner } from 'nest-commander';
 import type { DataSource } from 'typeorm';
-import { MAINTENANCE_DATA_SOURCE } from '../../database/database.constants.js';
-import { checkSqlDefinitions, formatSqlDrift } from '../../database/sql-definitions.js';
+import { MAINTENANCE_DATA_SOURCE } from '../../platform/database/database.constants.js';
+import { checkSqlDefinitions, formatSqlDrift } from '../../platform/database/sql-definitions.js';
 
 @Command({
   name: 'db:check',

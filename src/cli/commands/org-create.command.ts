@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Command, CommandRunner, Option } from 'nest-commander';
-import { CreateTenantDto } from '../../modules/tenants/dto/tenant.dto.js';
-import { TenantsService } from '../../modules/tenants/tenants.service.js';
+import { CreateTenantDto } from '../../modules/tenants/index.js';
+import { TenantsService } from '../../modules/tenants/index.js';
 import { parseJsonOption, validateInput } from './cli-input.js';
 
 interface OrgCreateOptions {

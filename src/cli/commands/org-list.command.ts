@@ -1,6 +1,6 @@
 import { Command, CommandRunner, Option } from 'nest-commander';
-import type { TenantView } from '../../modules/tenants/dto/tenant.dto.js';
-import { TenantsService } from '../../modules/tenants/tenants.service.js';
+import type { TenantView } from '../../modules/tenants/index.js';
+import { TenantsService } from '../../modules/tenants/index.js';
 
 @Command({ name: 'org:list', description: 'List tenants (organizations)' })
 export class OrgListCommand extends CommandRunner {

@@ -1,9 +1,9 @@
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Command, CommandRunner } from 'nest-commander';
-import { AuditRetention } from '../../modules/audit/audit-retention.service.js';
-import { TenantExportService } from '../../modules/tenant-export/tenant-export.service.js';
-import { TenantsService } from '../../modules/tenants/tenants.service.js';
+import { AuditRetention } from '../../modules/audit/index.js';
+import { TenantExportService } from '../../modules/tenant-export/index.js';
+import { TenantsService } from '../../modules/tenants/index.js';
 
 @Command({
   name: 'tenant:export',

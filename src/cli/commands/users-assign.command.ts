@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { Command, CommandRunner, Option } from 'nest-commander';
-import { RolesService } from '../../modules/roles/roles.service.js';
-import { TenantsService } from '../../modules/tenants/tenants.service.js';
-import { UsersService } from '../../modules/users/users.service.js';
+import { RolesService } from '../../modules/roles/index.js';
+import { TenantsService } from '../../modules/tenants/index.js';
+import { UsersService } from '../../modules/users/index.js';
 import { validateInput } from './cli-input.js';
-import { CreateUserDto } from '../../modules/users/dto/user.dto.js';
+import { CreateUserDto } from '../../modules/users/index.js';
 
 interface UsersAssignOptions {
   tenant: string;

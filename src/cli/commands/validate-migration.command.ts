@@ -1,8 +1,8 @@
 import { InjectDataSource } from '@nestjs/typeorm';
 import { Command, CommandRunner } from 'nest-commander';
 import type { DataSource } from 'typeorm';
-import { MAINTENANCE_DATA_SOURCE } from '../../database/database.constants.js';
-import { formatSchemaReport, validateSchema } from '../../database/schema-validator.js';
+import { MAINTENANCE_DATA_SOURCE } from '../../platform/database/database.constants.js';
+import { formatSchemaReport, validateSchema } from '../../platform/database/schema-validator.js';
 
 @Command({
   name: 'validate:migration',

@@ -6,13 +6,13 @@ import {
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
-import { RequirePermissions } from '../../common/access/access.decorators.js';
-import { SecretInResponse } from '../../common/idempotency/idempotency.interceptor.js';
-import { PageOf } from '../../common/pagination/page-view.js';
-import { type Page, PageQueryDto } from '../../common/pagination/pagination.js';
+import { RequirePermissions } from '../../platform/access/access.decorators.js';
+import { SecretInResponse } from '../../platform/http/idempotency/idempotency.interceptor.js';
+import { PageOf } from '../../platform/http/pagination/page-view.js';
+import { type Page, PageQueryDto } from '../../platform/http/pagination/pagination.js';
 import { ApiKeysService } from './api-keys.service.js';
 import { ApiKeyView, CreateApiKeyDto, CreatedApiKeyView } from './dto/api-key.dto.js';
-import { RequireFeature } from '../feature-flags/require-feature.js';
+import { RequireFeature } from '../feature-flags/index.js';
 
 @ApiTags('api-keys')
 @RequireFeature('api-keys')

@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { RolesModule } from '../roles/roles.module.js';
+import { RolesModule } from '../roles/index.js';
 import { ApiKeysController } from './api-keys.controller.js';
 import { ApiKeysService } from './api-keys.service.js';
 

@@ -1,11 +1,16 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { type Page, type PageQueryDto, keysetPage, toPage } from '../../common/pagination/pagination.js';
-import { DomainException } from '../../common/problem-details/problem-details.js';
-import { TenantContext } from '../../tenancy/tenant-context.js';
-import { TenantTransactions } from '../../tenancy/tenant-transactions.js';
-import { AccessChangeListener } from '../../tenancy/access-change-listener.js';
-import { RolesService } from '../roles/roles.service.js';
+import {
+  type Page,
+  type PageQueryDto,
+  keysetPage,
+  toPage,
+} from '../../platform/http/pagination/pagination.js';
+import { DomainException } from '../../platform/http/problem-details/problem-details.js';
+import { TenantContext } from '../../platform/tenancy/tenant-context.js';
+import { TenantTransactions } from '../../platform/tenancy/tenant-transactions.js';
+import { AccessChangeListener } from '../../platform/tenancy/access-change-listener.js';
+import { RolesService } from '../roles/index.js';
 import { ApiKeyEntity } from './api-key.entity.js';
 import { generateApiKey } from './api-key-format.js';
 import type { ApiKeyView, CreateApiKeyDto, CreatedApiKeyView } from './dto/api-key.dto.js';

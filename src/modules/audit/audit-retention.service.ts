@@ -1,9 +1,9 @@
 import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import type { Environment } from '../../config/environment.js';
-import { MaintenanceDatabase } from '../../database/maintenance-database.js';
-import { declareAuditRetention } from '../../database/session-settings.js';
-import { JobRunner } from '../jobs/job-runner.service.js';
+import type { Environment } from '../../platform/config/environment.js';
+import { MaintenanceDatabase } from '../../platform/database/maintenance-database.js';
+import { declareAuditRetention } from '../../platform/database/session-settings.js';
+import { JobRunner } from '../../platform/jobs/job-runner.service.js';
 
 export interface AuditPurgeResult {
   changes: number;

@@ -1,8 +1,8 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { RequirePermissions } from '../../common/access/access.decorators.js';
-import { PageOf } from '../../common/pagination/page-view.js';
-import type { Page } from '../../common/pagination/pagination.js';
+import { RequirePermissions } from '../../platform/access/access.decorators.js';
+import { PageOf } from '../../platform/http/pagination/page-view.js';
+import type { Page } from '../../platform/http/pagination/pagination.js';
 import { AuditService } from './audit.service.js';
 import { AuditEntryView, AuditQueryDto } from './dto/audit.dto.js';
 

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { decodeKeyCursor, encodeKeyCursor, type Page } from '../../common/pagination/pagination.js';
-import { nameAuditAction } from '../../database/session-settings.js';
-import { TenantTransactions } from '../../tenancy/tenant-transactions.js';
+import { decodeKeyCursor, encodeKeyCursor, type Page } from '../../platform/http/pagination/pagination.js';
+import { nameAuditAction } from '../../platform/database/session-settings.js';
+import { TenantTransactions } from '../../platform/tenancy/tenant-transactions.js';
 import type { AuditEntryView, AuditQueryDto } from './dto/audit.dto.js';
 
 export interface AuditEvent {

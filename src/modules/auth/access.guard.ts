@@ -4,16 +4,17 @@ import { Reflector } from '@nestjs/core';
 import { InjectMetric } from '@willsoto/nestjs-prometheus';
 import type { Request } from 'express';
 import type { Counter } from 'prom-client';
-import { ACCESS_RULE, type AccessRule } from '../../common/access/access.decorators.js';
-import { DomainException } from '../../common/problem-details/problem-details.js';
-import type { Environment } from '../../config/environment.js';
-import { TenantContext } from '../../tenancy/tenant-context.js';
-import { TENANT_REQUESTS } from '../metrics/metric-names.js';
-import { parseApiKey } from '../api-keys/api-key-format.js';
-import { DEFAULT_TENANT_SLUG, TenantDirectory } from '../tenants/tenant-directory.service.js';
-import type { TenantEntity } from '../tenants/tenant.entity.js';
+import { ACCESS_RULE, type AccessRule } from '../../platform/access/access.decorators.js';
+import { DomainException } from '../../platform/http/problem-details/problem-details.js';
+import type { Environment } from '../../platform/config/environment.js';
+import { TenantContext } from '../../platform/tenancy/tenant-context.js';
+import { TENANT_REQUESTS } from '../../platform/observability/metric-names.js';
+import { parseApiKey } from '../api-keys/index.js';
+import { DEFAULT_TENANT_SLUG, TenantDirectory } from '../tenants/index.js';
+import type { TenantEntity } from '../tenants/index.js';
 import { type AccessTokenClaims, InvalidCredentialsException, JwtAuthGuard } from './jwt.strategy.js';
-import { type LoadedPrincipal, PrincipalLoader } from './principal-loader.js';
+import type { LoadedPrincipal } from './principal-cache.js';
+import { PrincipalLoader } from './principal-loader.js';
 import { RbacDenials } from './rbac-denials.service.js';
 
 /** Tenant and principal key of an authenticated request, for the throttler. */

@@ -6,7 +6,7 @@ import {
   ApiTooManyRequestsResponse,
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
-import { Authenticated, PublicInTenant } from '../../common/access/access.decorators.js';
+import { Authenticated, PublicInTenant } from '../../platform/access/access.decorators.js';
 import { AuthService } from './auth.service.js';
 import { LoginDto, LoginResponse, MeResponse } from './dto/auth.dto.js';
 import { LoginThrottled } from './request-throttle.guard.js';

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { resolveProjectPath } from '../../config/project-paths.js';
-import { SecretStore } from '../../config/secret-store.js';
+import { resolveProjectPath } from '../../platform/config/project-paths.js';
+import { SecretStore } from '../../platform/config/secret-store.js';
 
 export const JWT_SIGNING_KEY = Symbol('JWT_SIGNING_KEY');
 

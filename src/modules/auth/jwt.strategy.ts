@@ -3,8 +3,8 @@ import { ConfigService } from '@nestjs/config';
 import { AuthGuard, PassportStrategy } from '@nestjs/passport';
 import { createSecretKey } from 'node:crypto';
 import { ExtractJwt, Strategy } from 'passport-jwt';
-import type { Environment } from '../../config/environment.js';
-import { DomainException } from '../../common/problem-details/problem-details.js';
+import type { Environment } from '../../platform/config/environment.js';
+import { DomainException } from '../../platform/http/problem-details/problem-details.js';
 import { JWT_SIGNING_KEY } from './jwt-signing-key.js';
 
 /** What our access tokens carry: user (sub), tenant (tid) and token id (jti). */

@@ -1,6 +1,12 @@
 import { Injectable } from '@nestjs/common';
-import { AccessChangeListener } from '../../tenancy/access-change-listener.js';
-import type { LoadedPrincipal } from './principal-loader.js';
+import { AccessChangeListener } from '../../platform/tenancy/access-change-listener.js';
+import type { Principal } from '../../platform/tenancy/tenant-context.js';
+
+/** A principal with its current permissions, as PrincipalLoader loads it. */
+export interface LoadedPrincipal {
+  principal: Principal;
+  permissions: string[];
+}
 
 /** Safety net: an entry is reloaded after this even if a notification was somehow missed. */
 const TTL_MS = 30_000;

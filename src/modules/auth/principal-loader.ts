@@ -1,14 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
-import type { Principal } from '../../tenancy/tenant-context.js';
 import { InvalidCredentialsException } from './jwt.strategy.js';
-import { PrincipalCache } from './principal-cache.js';
-
-export interface LoadedPrincipal {
-  principal: Principal;
-  permissions: string[];
-}
+import { PrincipalCache, type LoadedPrincipal } from './principal-cache.js';
 
 /**
  * The current status and permissions of a user or API key: from PrincipalCache, or in one round trip (the SQL

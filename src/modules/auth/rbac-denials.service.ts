@@ -1,9 +1,9 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectMetric } from '@willsoto/nestjs-prometheus';
 import type { Counter } from 'prom-client';
-import { RBAC_DENIED } from '../metrics/metric-names.js';
-import { TenantContext } from '../../tenancy/tenant-context.js';
-import { TenantTransactions } from '../../tenancy/tenant-transactions.js';
+import { RBAC_DENIED } from '../../platform/observability/metric-names.js';
+import { TenantContext } from '../../platform/tenancy/tenant-context.js';
+import { TenantTransactions } from '../../platform/tenancy/tenant-transactions.js';
 
 export interface Denial {
   method: string;

@@ -1,7 +1,7 @@
 import { type ExecutionContext, Injectable, SetMetadata } from '@nestjs/common';
 import { ThrottlerGuard, type ThrottlerLimitDetail } from '@nestjs/throttler';
 import type { Response } from 'express';
-import { DomainException } from '../../common/problem-details/problem-details.js';
+import { DomainException } from '../../platform/http/problem-details/problem-details.js';
 
 export const LOGIN_THROTTLED = 'inventory-enterprise:login-throttled';
 

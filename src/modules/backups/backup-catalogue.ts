@@ -5,9 +5,9 @@ import {
   encodeKeyCursor,
   type Page,
   type PageQueryDto,
-} from '../../common/pagination/pagination.js';
-import { DomainException } from '../../common/problem-details/problem-details.js';
-import { MaintenanceDatabase } from '../../database/maintenance-database.js';
+} from '../../platform/http/pagination/pagination.js';
+import { DomainException } from '../../platform/http/problem-details/problem-details.js';
+import { MaintenanceDatabase } from '../../platform/database/maintenance-database.js';
 import type {
   BackupStatus,
   BackupTrigger,

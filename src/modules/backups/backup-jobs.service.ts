@@ -1,7 +1,7 @@
 import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import type { Environment } from '../../config/environment.js';
-import { type JobOutcome, JobRunner } from '../jobs/job-runner.service.js';
+import type { Environment } from '../../platform/config/environment.js';
+import { type JobOutcome, JobRunner } from '../../platform/jobs/job-runner.service.js';
 import {
   type BackupRecord,
   BackupCatalogue,

@@ -3,10 +3,10 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Inject, Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import type { Environment } from '../../config/environment.js';
-import { resolveProjectPath } from '../../config/project-paths.js';
-import { DATABASE_ENDPOINTS } from '../../database/database.constants.js';
-import type { DatabaseEndpoints } from '../../database/database-endpoints.js';
+import type { Environment } from '../../platform/config/environment.js';
+import { resolveProjectPath } from '../../platform/config/project-paths.js';
+import { DATABASE_ENDPOINTS } from '../../platform/database/database.constants.js';
+import type { DatabaseEndpoints } from '../../platform/database/database-endpoints.js';
 import { connectOwner } from './pg-connection.js';
 
 const run = promisify(execFile);

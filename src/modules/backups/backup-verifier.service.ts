@@ -2,10 +2,10 @@ import { join } from 'node:path';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import type pg from 'pg';
-import type { Environment } from '../../config/environment.js';
-import { resolveProjectPath } from '../../config/project-paths.js';
-import { DATABASE_ENDPOINTS } from '../../database/database.constants.js';
-import type { DatabaseEndpoints } from '../../database/database-endpoints.js';
+import type { Environment } from '../../platform/config/environment.js';
+import { resolveProjectPath } from '../../platform/config/project-paths.js';
+import { DATABASE_ENDPOINTS } from '../../platform/database/database.constants.js';
+import type { DatabaseEndpoints } from '../../platform/database/database-endpoints.js';
 import {
   type BackupRecord,
   BackupCatalogue,

@@ -6,8 +6,8 @@ import {
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
-import { PlatformAdmin } from '../../common/access/access.decorators.js';
-import { PageQueryDto } from '../../common/pagination/pagination.js';
+import { PlatformAdmin } from '../../platform/access/access.decorators.js';
+import { PageQueryDto } from '../../platform/http/pagination/pagination.js';
 import { BackupCatalogue, presentBackup } from './backup-catalogue.js';
 import { BackupJobs } from './backup-jobs.service.js';
 import { BackupPageView, BackupStartedView, BackupView } from './dto/backup.dto.js';

@@ -1,9 +1,9 @@
 import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Put, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { RequirePermissions } from '../../common/access/access.decorators.js';
-import { PageOf } from '../../common/pagination/page-view.js';
-import { type Page, PageQueryDto } from '../../common/pagination/pagination.js';
-import type { MovementView } from '../inventory/dto/movement.dto.js';
+import { RequirePermissions } from '../../platform/access/access.decorators.js';
+import { PageOf } from '../../platform/http/pagination/page-view.js';
+import { type Page, PageQueryDto } from '../../platform/http/pagination/pagination.js';
+import type { MovementView } from '../inventory/index.js';
 import { CountsService } from './counts.service.js';
 import {
   ApproveCountDto,
@@ -12,7 +12,7 @@ import {
   CreateCountDto,
   PutCountLinesDto,
 } from './dto/count.dto.js';
-import { RequireFeature } from '../feature-flags/require-feature.js';
+import { RequireFeature } from '../feature-flags/index.js';
 
 @ApiTags('counts')
 @RequireFeature('counts')

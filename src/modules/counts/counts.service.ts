@@ -5,11 +5,14 @@ import {
   type PageQueryDto,
   decodeCursor,
   encodeCursor,
-} from '../../common/pagination/pagination.js';
-import { DomainException, ValidationFailedException } from '../../common/problem-details/problem-details.js';
-import { TenantContext } from '../../tenancy/tenant-context.js';
-import { TenantTransactions } from '../../tenancy/tenant-transactions.js';
-import type { MovementView } from '../inventory/dto/movement.dto.js';
+} from '../../platform/http/pagination/pagination.js';
+import {
+  DomainException,
+  ValidationFailedException,
+} from '../../platform/http/problem-details/problem-details.js';
+import { TenantContext } from '../../platform/tenancy/tenant-context.js';
+import { TenantTransactions } from '../../platform/tenancy/tenant-transactions.js';
+import type { MovementView } from '../inventory/index.js';
 import type { CountLineInputDto, CountLineView, CountSheetView, CreateCountDto } from './dto/count.dto.js';
 
 interface SheetRow {

@@ -1,6 +1,6 @@
 import { Body, Controller, Get, Param, Put } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { RequirePermissions } from '../../common/access/access.decorators.js';
+import { RequirePermissions } from '../../platform/access/access.decorators.js';
 import { FeatureFlagView, SetFeatureFlagDto } from './dto/feature-flag.dto.js';
 import { FeatureFlagsService } from './feature-flags.service.js';
 

@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
-import { TenantsModule } from '../tenants/tenants.module.js';
+import { TenantsModule } from '../tenants/index.js';
 import { FeatureFlagsController } from './feature-flags.controller.js';
 import { FeatureFlagsService } from './feature-flags.service.js';
 import { FeatureGuard } from './require-feature.js';

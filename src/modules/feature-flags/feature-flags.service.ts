@@ -1,11 +1,11 @@
 import { Injectable } from '@nestjs/common';
-import { DomainException } from '../../common/problem-details/problem-details.js';
-import { TenantContext } from '../../tenancy/tenant-context.js';
-import { TenantTransactions } from '../../tenancy/tenant-transactions.js';
-import { AccessChangeListener } from '../../tenancy/access-change-listener.js';
-import { AuditService } from '../audit/audit.service.js';
-import { TenantDirectory } from '../tenants/tenant-directory.service.js';
-import { TenantEntity } from '../tenants/tenant.entity.js';
+import { DomainException } from '../../platform/http/problem-details/problem-details.js';
+import { TenantContext } from '../../platform/tenancy/tenant-context.js';
+import { TenantTransactions } from '../../platform/tenancy/tenant-transactions.js';
+import { AccessChangeListener } from '../../platform/tenancy/access-change-listener.js';
+import { AuditService } from '../audit/index.js';
+import { TenantDirectory } from '../tenants/index.js';
+import { TenantEntity } from '../tenants/index.js';
 import type { FeatureFlagView } from './dto/feature-flag.dto.js';
 import { enabledFeatures, FEATURE_CATALOG, FEATURE_KEYS, type FeatureKey } from './feature-catalog.js';
 

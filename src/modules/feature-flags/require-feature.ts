@@ -7,9 +7,9 @@ import {
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { ApiExtension, ApiForbiddenResponse } from '@nestjs/swagger';
-import { DomainException } from '../../common/problem-details/problem-details.js';
-import { TenantContext } from '../../tenancy/tenant-context.js';
-import { TenantDirectory } from '../tenants/tenant-directory.service.js';
+import { DomainException } from '../../platform/http/problem-details/problem-details.js';
+import { TenantContext } from '../../platform/tenancy/tenant-context.js';
+import { TenantDirectory } from '../tenants/index.js';
 import { enabledFeatures, type FeatureKey } from './feature-catalog.js';
 
 const REQUIRED_FEATURE = 'inventory-enterprise:required-feature';

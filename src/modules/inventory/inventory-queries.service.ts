@@ -6,9 +6,9 @@ import {
   decodeKeyCursor,
   encodeCursor,
   encodeKeyCursor,
-} from '../../common/pagination/pagination.js';
-import { DomainException } from '../../common/problem-details/problem-details.js';
-import { TenantTransactions } from '../../tenancy/tenant-transactions.js';
+} from '../../platform/http/pagination/pagination.js';
+import { DomainException } from '../../platform/http/problem-details/problem-details.js';
+import { TenantTransactions } from '../../platform/tenancy/tenant-transactions.js';
 import type {
   BalanceQueryDto,
   BalanceView,

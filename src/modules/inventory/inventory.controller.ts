@@ -22,10 +22,10 @@ import {
   ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
-import { RequirePermissions } from '../../common/access/access.decorators.js';
-import { PageOf } from '../../common/pagination/page-view.js';
-import { type Page, PageQueryDto } from '../../common/pagination/pagination.js';
-import { SingleStatement } from '../../tenancy/tenant-transaction.interceptor.js';
+import { RequirePermissions } from '../../platform/access/access.decorators.js';
+import { PageOf } from '../../platform/http/pagination/page-view.js';
+import { type Page, PageQueryDto } from '../../platform/http/pagination/pagination.js';
+import { SingleStatement } from '../../platform/tenancy/tenant-transaction.interceptor.js';
 import {
   BalanceQueryDto,
   BalanceView,

@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { AuthModule } from '../auth/auth.module.js';
+import { AuthModule } from '../auth/index.js';
 import { InventoryController } from './inventory.controller.js';
 import { InventoryQueries } from './inventory-queries.service.js';
 import { InventorySchedules } from './inventory-schedules.service.js';

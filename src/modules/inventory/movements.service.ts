@@ -3,11 +3,11 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { InjectMetric } from '@willsoto/nestjs-prometheus';
 import type { Counter } from 'prom-client';
 import type { DataSource } from 'typeorm';
-import { requestFingerprint } from '../../common/idempotency/request-fingerprint.js';
-import { DomainException } from '../../common/problem-details/problem-details.js';
-import { TenantContext } from '../../tenancy/tenant-context.js';
-import { RbacDenials } from '../auth/rbac-denials.service.js';
-import { INVENTORY_MOVEMENTS } from '../metrics/metric-names.js';
+import { requestFingerprint } from '../../platform/http/idempotency/request-fingerprint.js';
+import { DomainException } from '../../platform/http/problem-details/problem-details.js';
+import { TenantContext } from '../../platform/tenancy/tenant-context.js';
+import { RbacDenials } from '../auth/index.js';
+import { INVENTORY_MOVEMENTS } from '../../platform/observability/metric-names.js';
 import type { CreateMovementDto, MovementView } from './dto/movement.dto.js';
 
 export interface PostedMovement {

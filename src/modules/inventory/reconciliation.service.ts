@@ -2,8 +2,8 @@ import { Injectable, Logger } from '@nestjs/common';
 import { InjectMetric } from '@willsoto/nestjs-prometheus';
 import type { Gauge } from 'prom-client';
 import type { QueryRunner } from 'typeorm';
-import { MaintenanceDatabase, type TenantRef } from '../../database/maintenance-database.js';
-import { RECONCILIATION_DRIFT_KEYS } from '../metrics/metric-names.js';
+import { MaintenanceDatabase, type TenantRef } from '../../platform/database/maintenance-database.js';
+import { RECONCILIATION_DRIFT_KEYS } from '../../platform/observability/metric-names.js';
 
 /** Drift below this is corrected automatically; at or above it is reported (docs/design.md, "Inventory model"). */
 export const AUTO_CORRECT_BELOW = '0.01';

@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { OutboxModule } from '../outbox/outbox.module.js';
+import { OutboxModule } from '../../platform/outbox/outbox.module.js';
 import { ItemsController } from './items.controller.js';
 import { ItemsService } from './items.service.js';
 

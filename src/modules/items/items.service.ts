@@ -1,10 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { type Page, keysetPage, toPage } from '../../common/pagination/pagination.js';
-import { DomainException, ValidationFailedException } from '../../common/problem-details/problem-details.js';
-import { canonicalQuantity } from '../../common/validation/quantity.js';
-import { TenantTransactions } from '../../tenancy/tenant-transactions.js';
-import { OutboxService } from '../outbox/outbox.service.js';
+import { type Page, keysetPage, toPage } from '../../platform/http/pagination/pagination.js';
+import {
+  DomainException,
+  ValidationFailedException,
+} from '../../platform/http/problem-details/problem-details.js';
+import { canonicalQuantity } from '../../platform/http/validation/quantity.js';
+import { TenantTransactions } from '../../platform/tenancy/tenant-transactions.js';
+import { OutboxService } from '../../platform/outbox/outbox.service.js';
 import type { CreateItemDto, ItemQueryDto, ItemUomDto, ItemView, UpdateItemDto } from './dto/item.dto.js';
 import { ItemEntity, ItemUomEntity } from './item.entity.js';
 

@@ -18,9 +18,9 @@ import {
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
-import { RequirePermissions } from '../../common/access/access.decorators.js';
-import { PageOf } from '../../common/pagination/page-view.js';
-import type { Page } from '../../common/pagination/pagination.js';
+import { RequirePermissions } from '../../platform/access/access.decorators.js';
+import { PageOf } from '../../platform/http/pagination/page-view.js';
+import type { Page } from '../../platform/http/pagination/pagination.js';
 import { CreateLocationDto, LocationQueryDto, LocationView, UpdateLocationDto } from './dto/location.dto.js';
 import { LocationsService } from './locations.service.js';
 

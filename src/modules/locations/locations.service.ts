@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { type Page, keysetPage, toPage } from '../../common/pagination/pagination.js';
-import { DomainException } from '../../common/problem-details/problem-details.js';
-import { TenantTransactions } from '../../tenancy/tenant-transactions.js';
-import { likePattern } from '../items/items.service.js';
-import { OutboxService } from '../outbox/outbox.service.js';
+import { type Page, keysetPage, toPage } from '../../platform/http/pagination/pagination.js';
+import { DomainException } from '../../platform/http/problem-details/problem-details.js';
+import { TenantTransactions } from '../../platform/tenancy/tenant-transactions.js';
+import { likePattern } from '../items/index.js';
+import { OutboxService } from '../../platform/outbox/outbox.service.js';
 import type {
   CreateLocationDto,
   LocationQueryDto,

@@ -17,9 +17,9 @@ import {
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
-import { RequirePermissions } from '../../common/access/access.decorators.js';
-import { PageOf } from '../../common/pagination/page-view.js';
-import { type Page, PageQueryDto } from '../../common/pagination/pagination.js';
+import { RequirePermissions } from '../../platform/access/access.decorators.js';
+import { PageOf } from '../../platform/http/pagination/page-view.js';
+import { type Page, PageQueryDto } from '../../platform/http/pagination/pagination.js';
 import { CreateRoleDto, PermissionView, RoleView, UpdateRoleDto } from './dto/role.dto.js';
 import { RolesService } from './roles.service.js';
 

@@ -1,12 +1,20 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { type Page, type PageQueryDto, keysetPage, toPage } from '../../common/pagination/pagination.js';
-import { DomainException, ValidationFailedException } from '../../common/problem-details/problem-details.js';
-import { TenantContext } from '../../tenancy/tenant-context.js';
-import { TenantTransactions } from '../../tenancy/tenant-transactions.js';
-import { AccessChangeListener } from '../../tenancy/access-change-listener.js';
+import {
+  type Page,
+  type PageQueryDto,
+  keysetPage,
+  toPage,
+} from '../../platform/http/pagination/pagination.js';
+import {
+  DomainException,
+  ValidationFailedException,
+} from '../../platform/http/problem-details/problem-details.js';
+import { TenantContext } from '../../platform/tenancy/tenant-context.js';
+import { TenantTransactions } from '../../platform/tenancy/tenant-transactions.js';
+import { AccessChangeListener } from '../../platform/tenancy/access-change-listener.js';
 import type { CreateRoleDto, PermissionView, RoleView, UpdateRoleDto } from './dto/role.dto.js';
-import { DEFAULT_ROLES, isPermission } from './permissions.js';
+import { DEFAULT_ROLES, isPermission } from '../../platform/access/permissions.js';
 import { RoleEntity, RolePermissionEntity } from './role.entity.js';
 
 export class RoleNotFoundException extends DomainException {

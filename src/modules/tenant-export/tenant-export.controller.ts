@@ -2,10 +2,10 @@ import { Controller, Get, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { pipeline } from 'node:stream/promises';
-import { RequirePermissions } from '../../common/access/access.decorators.js';
-import { TenantContext } from '../../tenancy/tenant-context.js';
-import { SingleStatement } from '../../tenancy/tenant-transaction.interceptor.js';
-import { RequireFeature } from '../feature-flags/require-feature.js';
+import { RequirePermissions } from '../../platform/access/access.decorators.js';
+import { TenantContext } from '../../platform/tenancy/tenant-context.js';
+import { SingleStatement } from '../../platform/tenancy/tenant-transaction.interceptor.js';
+import { RequireFeature } from '../feature-flags/index.js';
 import { TenantExportService } from './tenant-export.service.js';
 
 @ApiTags('tenant')

@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { PoolClient } from 'pg';
 import QueryStream from 'pg-query-stream';
-import { enterTenant } from '../../database/session-settings.js';
+import { enterTenant } from '../../platform/database/session-settings.js';
 import type { DataSource } from 'typeorm';
 
 /**

@@ -3,8 +3,8 @@ import { ConfigService } from '@nestjs/config';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { randomBytes } from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import type { Environment } from '../../config/environment.js';
-import { MAINTENANCE_DATA_SOURCE } from '../../database/database.constants.js';
+import type { Environment } from '../../platform/config/environment.js';
+import { MAINTENANCE_DATA_SOURCE } from '../../platform/database/database.constants.js';
 import { DEFAULT_TENANT_SLUG } from './tenant-directory.service.js';
 import { TenantsService } from './tenants.service.js';
 

@@ -2,8 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
-import type { Environment } from '../../config/environment.js';
-import { AccessChangeListener } from '../../tenancy/access-change-listener.js';
+import type { Environment } from '../../platform/config/environment.js';
+import { AccessChangeListener } from '../../platform/tenancy/access-change-listener.js';
 import { TenantEntity } from './tenant.entity.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

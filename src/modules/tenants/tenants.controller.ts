@@ -1,10 +1,10 @@
 import { Body, Controller, Get, Param, ParseUUIDPipe, Patch, Post, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { PlatformAdmin, RequirePermissions } from '../../common/access/access.decorators.js';
-import { PageOf } from '../../common/pagination/page-view.js';
-import { type Page, PageQueryDto } from '../../common/pagination/pagination.js';
-import { TenantContext } from '../../tenancy/tenant-context.js';
-import { UserView } from '../users/dto/user.dto.js';
+import { PlatformAdmin, RequirePermissions } from '../../platform/access/access.decorators.js';
+import { PageOf } from '../../platform/http/pagination/page-view.js';
+import { type Page, PageQueryDto } from '../../platform/http/pagination/pagination.js';
+import { TenantContext } from '../../platform/tenancy/tenant-context.js';
+import { UserView } from '../users/index.js';
 import { AssignTenantRoleDto, CreateTenantDto, TenantView, UpdateTenantDto } from './dto/tenant.dto.js';
 import { TenantsService } from './tenants.service.js';
 

@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
-import { RolesModule } from '../roles/roles.module.js';
-import { UsersModule } from '../users/users.module.js';
+import { RolesModule } from '../roles/index.js';
+import { UsersModule } from '../users/index.js';
 import { TenantDirectory } from './tenant-directory.service.js';
 import { OwnTenantController, TenantsController } from './tenants.controller.js';
 import { TenantsService } from './tenants.service.js';

@@ -2,15 +2,20 @@ import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { instanceToPlain } from 'class-transformer';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity.js';
-import { type Page, type PageQueryDto, keysetPage, toPage } from '../../common/pagination/pagination.js';
-import { DomainException } from '../../common/problem-details/problem-details.js';
-import { TenantContext } from '../../tenancy/tenant-context.js';
-import { TenantTransactions } from '../../tenancy/tenant-transactions.js';
-import { AccessChangeListener } from '../../tenancy/access-change-listener.js';
-import { AuditService } from '../audit/audit.service.js';
-import { RolesService } from '../roles/roles.service.js';
-import type { UserView } from '../users/dto/user.dto.js';
-import { UsersService } from '../users/users.service.js';
+import {
+  type Page,
+  type PageQueryDto,
+  keysetPage,
+  toPage,
+} from '../../platform/http/pagination/pagination.js';
+import { DomainException } from '../../platform/http/problem-details/problem-details.js';
+import { TenantContext } from '../../platform/tenancy/tenant-context.js';
+import { TenantTransactions } from '../../platform/tenancy/tenant-transactions.js';
+import { AccessChangeListener } from '../../platform/tenancy/access-change-listener.js';
+import { AuditService } from '../audit/index.js';
+import { RolesService } from '../roles/index.js';
+import type { UserView } from '../users/index.js';
+import { UsersService } from '../users/index.js';
 import type { CreateTenantDto, TenantView, UpdateTenantDto } from './dto/tenant.dto.js';
 import { TenantDirectory } from './tenant-directory.service.js';
 import { TenantEntity, type TenantSettings } from './tenant.entity.js';

@@ -1,5 +1,5 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
-import { TenantOwnedEntity } from '../../tenancy/tenant-owned.entity.js';
+import { TenantOwnedEntity } from '../../platform/tenancy/tenant-owned.entity.js';
 
 export type UserStatus = 'active' | 'suspended' | 'deleted';
 

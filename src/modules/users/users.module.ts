@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { RolesModule } from '../roles/roles.module.js';
+import { RolesModule } from '../roles/index.js';
 import { PasswordHasher } from './password-hasher.js';
 import { UsersController } from './users.controller.js';
 import { UsersService } from './users.service.js';

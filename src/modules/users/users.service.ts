@@ -1,12 +1,17 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { type Page, type PageQueryDto, keysetPage, toPage } from '../../common/pagination/pagination.js';
-import { DomainException } from '../../common/problem-details/problem-details.js';
-import { TenantContext } from '../../tenancy/tenant-context.js';
-import { TenantTransactions } from '../../tenancy/tenant-transactions.js';
-import { AccessChangeListener } from '../../tenancy/access-change-listener.js';
-import { AuditService } from '../audit/audit.service.js';
-import { RolesService } from '../roles/roles.service.js';
+import {
+  type Page,
+  type PageQueryDto,
+  keysetPage,
+  toPage,
+} from '../../platform/http/pagination/pagination.js';
+import { DomainException } from '../../platform/http/problem-details/problem-details.js';
+import { TenantContext } from '../../platform/tenancy/tenant-context.js';
+import { TenantTransactions } from '../../platform/tenancy/tenant-transactions.js';
+import { AccessChangeListener } from '../../platform/tenancy/access-change-listener.js';
+import { AuditService } from '../audit/index.js';
+import { RolesService } from '../roles/index.js';
 import type { CreateUserDto, UpdateUserDto, UserView } from './dto/user.dto.js';
 import { PasswordHasher } from './password-hasher.js';
 import { UserEntity, UserRoleEntity } from './user.entity.js';

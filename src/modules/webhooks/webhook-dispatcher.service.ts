@@ -12,11 +12,11 @@ import type { Counter, Histogram } from 'prom-client';
 import { createHmac } from 'node:crypto';
 import pg from 'pg';
 import type { DataSource } from 'typeorm';
-import type { Environment } from '../../config/environment.js';
-import { DATABASE_ENDPOINTS } from '../../database/database.constants.js';
-import { WEBHOOK_DELIVERIES, WEBHOOK_DELIVERY_DURATION } from '../metrics/metric-names.js';
-import type { DatabaseEndpoints } from '../../database/database-endpoints.js';
-import { enterTenant } from '../../database/session-settings.js';
+import type { Environment } from '../../platform/config/environment.js';
+import { DATABASE_ENDPOINTS } from '../../platform/database/database.constants.js';
+import { WEBHOOK_DELIVERIES, WEBHOOK_DELIVERY_DURATION } from '../../platform/observability/metric-names.js';
+import type { DatabaseEndpoints } from '../../platform/database/database-endpoints.js';
+import { enterTenant } from '../../platform/database/session-settings.js';
 import { WebhookSecrets } from './webhook-secrets.js';
 import { WebhookUrlGuard } from './webhook-url-guard.js';
 

@@ -1,9 +1,9 @@
 import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { InjectMetric } from '@willsoto/nestjs-prometheus';
 import type { Gauge } from 'prom-client';
-import { MaintenanceDatabase } from '../../database/maintenance-database.js';
-import { allowCrossTenantStatistics } from '../../database/session-settings.js';
-import { WEBHOOK_DLQ_SIZE, WEBHOOK_QUEUE_DEPTH } from '../metrics/metric-names.js';
+import { MaintenanceDatabase } from '../../platform/database/maintenance-database.js';
+import { allowCrossTenantStatistics } from '../../platform/database/session-settings.js';
+import { WEBHOOK_DLQ_SIZE, WEBHOOK_QUEUE_DEPTH } from '../../platform/observability/metric-names.js';
 
 const REFRESH_MS = 15_000;
 

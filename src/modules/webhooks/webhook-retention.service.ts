@@ -1,8 +1,8 @@
 import { Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import type { Environment } from '../../config/environment.js';
-import { MaintenanceDatabase } from '../../database/maintenance-database.js';
-import { JobRunner } from '../jobs/job-runner.service.js';
+import type { Environment } from '../../platform/config/environment.js';
+import { MaintenanceDatabase } from '../../platform/database/maintenance-database.js';
+import { JobRunner } from '../../platform/jobs/job-runner.service.js';
 
 /**
  * Deletes finished deliveries (success, dlq) older than WEBHOOK_RETENTION_DAYS with their attempts, tenant by

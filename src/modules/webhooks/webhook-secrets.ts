@@ -2,9 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import type { Environment } from '../../config/environment.js';
-import { resolveProjectPath } from '../../config/project-paths.js';
-import { SecretStore } from '../../config/secret-store.js';
+import type { Environment } from '../../platform/config/environment.js';
+import { resolveProjectPath } from '../../platform/config/project-paths.js';
+import { SecretStore } from '../../platform/config/secret-store.js';
 
 /**
  * Endpoint secrets (`whsec_` + base64 of 32 random bytes) are stored encrypted with AES-256-GCM under a key from

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import type { ConfigService } from '@nestjs/config';
-import type { Environment } from '../../config/environment.js';
+import type { Environment } from '../../platform/config/environment.js';
 import { WebhookUrlGuard } from './webhook-url-guard.js';
 
 function guard(allowPrivate = false): WebhookUrlGuard {

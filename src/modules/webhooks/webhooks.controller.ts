@@ -18,10 +18,10 @@ import {
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
-import { RequirePermissions } from '../../common/access/access.decorators.js';
-import { SecretInResponse } from '../../common/idempotency/idempotency.interceptor.js';
-import { PageOf } from '../../common/pagination/page-view.js';
-import { type Page, PageQueryDto } from '../../common/pagination/pagination.js';
+import { RequirePermissions } from '../../platform/access/access.decorators.js';
+import { SecretInResponse } from '../../platform/http/idempotency/idempotency.interceptor.js';
+import { PageOf } from '../../platform/http/pagination/page-view.js';
+import { type Page, PageQueryDto } from '../../platform/http/pagination/pagination.js';
 import {
   CreateWebhookDto,
   DeliveryQueryDto,
@@ -35,7 +35,7 @@ import {
 } from './dto/webhook.dto.js';
 import { EVENT_CATALOG } from './event-catalog.js';
 import { WebhooksService } from './webhooks.service.js';
-import { RequireFeature } from '../feature-flags/require-feature.js';
+import { RequireFeature } from '../feature-flags/index.js';
 
 @ApiTags('webhooks')
 @RequireFeature('webhooks')

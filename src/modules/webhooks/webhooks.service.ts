@@ -1,9 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { type Page, decodeCursor, encodeCursor } from '../../common/pagination/pagination.js';
-import { DomainException, ValidationFailedException } from '../../common/problem-details/problem-details.js';
-import { TenantTransactions } from '../../tenancy/tenant-transactions.js';
-import { AuditService } from '../audit/audit.service.js';
+import { type Page, decodeCursor, encodeCursor } from '../../platform/http/pagination/pagination.js';
+import {
+  DomainException,
+  ValidationFailedException,
+} from '../../platform/http/problem-details/problem-details.js';
+import { TenantTransactions } from '../../platform/tenancy/tenant-transactions.js';
+import { AuditService } from '../audit/index.js';
 import type {
   CreateWebhookDto,
   DeliveryQueryDto,

@@ -1,8 +1,8 @@
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import pg from 'pg';
-import { parseEnvironment } from '../../../src/config/environment.js';
-import { openDatabaseServer } from '../../../src/database/database-endpoints.js';
+import { parseEnvironment } from '../../../src/platform/config/environment.js';
+import { openDatabaseServer } from '../../../src/platform/database/database-endpoints.js';
 import { freePort } from '../../support/free-port.js';
 
 export const ROOT = resolve(import.meta.dirname, '../../..');

@@ -1,4 +1,4 @@
-import { Public } from '../../../src/common/access/access.decorators.js';
+import { Public } from '../../../src/platform/access/access.decorators.js';
 import { Body, Controller, Get, Module, Post } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { Type } from 'class-transformer';

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsDateString, IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
-import { PageQueryDto } from '../../../common/pagination/pagination.js';
+import { PageQueryDto } from '../../../platform/http/pagination/pagination.js';
 
 /** GET /api/audit-logs filters (docs/api-contract.md, "Audit, feature flags, export"); newest first. */
 export class AuditQueryDto extends PageQueryDto {

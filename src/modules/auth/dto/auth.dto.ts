@@ -1,8 +1,8 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { IsEmail, IsString, MaxLength, MinLength } from 'class-validator';
-import { RoleView } from '../../roles/dto/role.dto.js';
-import { TenantView } from '../../tenants/dto/tenant.dto.js';
-import { UserView } from '../../users/dto/user.dto.js';
+import { RoleView } from '../../roles/index.js';
+import { TenantView } from '../../tenants/index.js';
+import { UserView } from '../../users/index.js';
 
 export class LoginDto {
   @ApiProperty({ example: 'admin@example.com' })

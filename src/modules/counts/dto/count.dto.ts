@@ -13,8 +13,8 @@ import {
   MinLength,
   ValidateNested,
 } from 'class-validator';
-import { IsQuantity } from '../../../common/validation/quantity.js';
-import { MovementView } from '../../inventory/dto/movement.dto.js';
+import { IsQuantity } from '../../../platform/http/validation/quantity.js';
+import { MovementView } from '../../inventory/index.js';
 
 export const MAX_COUNT_LINES_PER_REQUEST = 10_000;
 

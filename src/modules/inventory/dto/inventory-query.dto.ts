@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsDateString, IsIn, IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
-import { PageQueryDto } from '../../../common/pagination/pagination.js';
+import { PageQueryDto } from '../../../platform/http/pagination/pagination.js';
 import { MOVEMENT_TYPES } from './movement.dto.js';
 
 export class MovementQueryDto extends PageQueryDto {

@@ -14,7 +14,7 @@ import {
   MinLength,
   ValidateNested,
 } from 'class-validator';
-import { IsQuantity } from '../../../common/validation/quantity.js';
+import { IsQuantity } from '../../../platform/http/validation/quantity.js';
 
 export const MOVEMENT_TYPES = ['receipt', 'issue', 'adjustment', 'transfer'] as const;
 export type MovementType = (typeof MOVEMENT_TYPES)[number];

@@ -13,9 +13,9 @@ import {
   ValidateIf,
   ValidateNested,
 } from 'class-validator';
-import { PageQueryDto } from '../../../common/pagination/pagination.js';
-import { IsQuantity } from '../../../common/validation/quantity.js';
-import { IsOmittable } from '../../../common/validation/optional.js';
+import { PageQueryDto } from '../../../platform/http/pagination/pagination.js';
+import { IsQuantity } from '../../../platform/http/validation/quantity.js';
+import { IsOmittable } from '../../../platform/http/validation/optional.js';
 
 const UOM = /^[A-Za-z0-9_.-]{1,20}$/;
 

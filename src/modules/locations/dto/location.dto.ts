@@ -1,8 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsOptional, IsString, MaxLength, MinLength, ValidateIf } from 'class-validator';
-import { PageQueryDto } from '../../../common/pagination/pagination.js';
-import { IsOmittable } from '../../../common/validation/optional.js';
+import { PageQueryDto } from '../../../platform/http/pagination/pagination.js';
+import { IsOmittable } from '../../../platform/http/validation/optional.js';
 
 export class CreateLocationDto {
   @ApiProperty({ example: 'Berlin' })

@@ -8,8 +8,8 @@ import {
   MaxLength,
   MinLength,
 } from 'class-validator';
-import { PERMISSIONS } from '../permissions.js';
-import { IsOmittable } from '../../../common/validation/optional.js';
+import { PERMISSIONS } from '../../../platform/access/permissions.js';
+import { IsOmittable } from '../../../platform/http/validation/optional.js';
 
 export class CreateRoleDto {
   @ApiProperty({ example: 'Ops' })

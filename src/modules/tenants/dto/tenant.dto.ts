@@ -12,7 +12,7 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { TenantSettingsDto } from './tenant-settings.dto.js';
-import { IsOmittable } from '../../../common/validation/optional.js';
+import { IsOmittable } from '../../../platform/http/validation/optional.js';
 
 export const SLUG_PATTERN = /^[a-z0-9][a-z0-9-]{1,62}$/;
 

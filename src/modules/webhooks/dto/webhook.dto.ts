@@ -14,7 +14,7 @@ import {
   Min,
   MinLength,
 } from 'class-validator';
-import { PageQueryDto } from '../../../common/pagination/pagination.js';
+import { PageQueryDto } from '../../../platform/http/pagination/pagination.js';
 
 export class CreateWebhookDto {
   @ApiProperty({ example: 'ERP' })

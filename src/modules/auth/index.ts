@@ -1,0 +1,3 @@
+/** The public surface of the auth feature: other features and the composition root import only this file. */
+export * from './auth.module.js';
+export * from './rbac-denials.service.js';
