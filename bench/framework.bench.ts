@@ -10,90 +10,51 @@
  * Options (environment): BENCH_DURATION_S (default 10).
  */
 import autocannon from 'autocannon';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { projectRoot } from '../src/platform/config/project-paths.js';
+import { freePort } from '../test/support/free-port.js';
+import { httpApi, platformLogin } from '../test/kit/api.js';
+import { type ServiceProcess, startServiceProcess } from '../test/kit/service-process.js';
+import { STANDALONE_ENV } from '../test/kit/standalone-env.js';
 
 /** Where the JSON goes (npm run bench -- --quick sends smoke runs to bench/results/quick, which git ignores). */
 const resultsDir = process.env.BENCH_RESULTS_DIR ?? join(projectRoot, 'bench', 'results');
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10);
-const ADMIN_PASSWORD = 'bench-platform-admin-password';
 
 const log = (message: string) =>
   process.stdout.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
-      );
-    });
-  });
-}
-
-function rssOf(pid: number): number {
-  const kilobytes = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
-  return Number(kilobytes) * 1024;
-}
 
 async function main(): Promise<void> {
   const dataDir = join(projectRoot, 'data', 'bench-framework');
   rmSync(dataDir, { recursive: true, force: true });
   mkdirSync(dataDir, { recursive: true });
-  const port = await freePort();
+  // No DATABASE_URL: the service starts its embedded PostgreSQL itself (cold: initdb and every migration).
   const benchEnv: Record<string, string> = {
+    ...STANDALONE_ENV,
     NODE_ENV: 'production',
-    PORT: String(port),
     LOG_LEVEL: 'warn',
     DATA_DIR: dataDir,
     EMBEDDED_PG_DATA_DIR: join(dataDir, 'postgres'),
-    EMBEDDED_PG_PORT: '54342',
-    DATABASE_APP_PASSWORD: 'bench-app-password-0123456789',
-    JWT_SECRET: 'bench-jwt-secret-0123456789abcdefghijklmnop',
-    WEBHOOK_SECRET_KEY: 'bench-webhook-secret-key-0123456789abcdef',
-    BOOTSTRAP_ADMIN_PASSWORD: ADMIN_PASSWORD,
-    THROTTLE_LIMIT: '1000000000',
+    EMBEDDED_PG_PORT: String(await freePort()),
     SCHEDULERS_ENABLED: 'false',
     DATABASE_POOL_SIZE: '10',
   };
-  const base = `http://127.0.0.1:${port}`;
-
-  /** Starts the service (which starts or joins its embedded PostgreSQL) and times it to ready. */
-  const start = async (): Promise<{ child: ChildProcess; ms: number }> => {
-    const started = performance.now();
-    const child = spawn(process.execPath, [join(projectRoot, 'dist/src/main.js')], {
-      env: { ...process.env, ...benchEnv },
-      stdio: ['ignore', 'inherit', 'inherit'],
-    });
-    for (;;) {
-      const ready = await fetch(`${base}/health/ready`).catch(() => undefined);
-      if (ready?.status === 200) break;
-      if (child.exitCode !== null) throw new Error(`service exited with ${child.exitCode}`);
-      if (performance.now() - started > 120_000) throw new Error('service did not become ready in 120 s');
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-    return { child, ms: performance.now() - started };
-  };
-  const stop = async (child: ChildProcess) => {
-    if (child.exitCode !== null) return;
-    child.kill('SIGTERM');
-    await new Promise((resolve) => child.once('exit', resolve));
-  };
+  const port = await freePort();
+  /** Starts the service on the same port each time; readyAfterMs is the start time. */
+  const start = (): Promise<ServiceProcess> =>
+    startServiceProcess({ env: benchEnv, port, inheritOutput: true, readyTimeoutMs: 120_000, pollMs: 20 });
 
   // 1. Cold start (the service initialises the embedded cluster and migrates), then a warm start.
   const cold = await start();
-  log(`cold start to ready: ${cold.ms.toFixed(0)} ms (new cluster, all migrations)`);
-  await stop(cold.child);
+  log(`cold start to ready: ${cold.readyAfterMs.toFixed(0)} ms (new cluster, all migrations)`);
+  await cold.stop();
   const warm = await start();
-  log(`warm start to ready: ${warm.ms.toFixed(0)} ms`);
+  log(`warm start to ready: ${warm.readyAfterMs.toFixed(0)} ms`);
   // The service started the embedded server itself and stops it when it exits.
-  const service = warm.child;
+  const service = warm;
+  const base = service.url;
   try {
     // 2. The HTTP stack without the database vs bare node:http.
     const bare = createHttpServer((_request, response) => {
@@ -115,19 +76,10 @@ async function main(): Promise<void> {
     log(`GET /health through the service: ${health.requests.average.toFixed(0)} req/s`);
 
     // 3. An authenticated read with its tenant transaction; RSS under that load.
-    const login = async (tenant: string, email: string, password: string) => {
-      const response = await fetch(`${base}/api/auth/login`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-tenant-id': tenant },
-        body: JSON.stringify({ email, password }),
-      });
-      if (!response.ok) throw new Error(`login: ${response.status} ${await response.text()}`);
-      return ((await response.json()) as { accessToken: string }).accessToken;
-    };
-    const token = await login('default', 'admin@example.com', ADMIN_PASSWORD);
-    const rssBefore = rssOf(service.pid!);
+    const token = await platformLogin(httpApi(base));
+    const rssBefore = service.rss();
     let rssPeak = rssBefore;
-    const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, rssOf(service.pid!))), 100);
+    const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, service.rss())), 100);
     const items = await autocannon({
       url: `${base}/api/items?limit=10`,
       connections: 32,
@@ -144,7 +96,7 @@ async function main(): Promise<void> {
     const results = {
       measuredAt: new Date().toISOString(),
       durationSeconds: DURATION_S,
-      start: { coldMs: cold.ms, warmMs: warm.ms },
+      start: { coldMs: cold.readyAfterMs, warmMs: warm.readyAfterMs },
       http: {
         bareNodeHttpRequestsPerSecond: reference.requests.average,
         healthRequestsPerSecond: health.requests.average,
@@ -159,7 +111,7 @@ async function main(): Promise<void> {
     writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
     log(`results written to ${file}`);
   } finally {
-    await stop(service);
+    await service.stop();
   }
 }
 

@@ -6,19 +6,19 @@
  *   3. balance lookup p50/p99 with 10 million ledger rows vs the same balance computed with SUM over the ledger;
  *   4. full reconciliation of those 10 million rows (target < 60 s).
  * It runs the built service (npm run build first) as a child process on its own embedded PostgreSQL under
- * ./data/bench (recreated at every run), seeds steady-state data and runs ANALYZE before measuring (on freshly
- * emptied tables, without statistics, throughput measured half as high).
+ * ./data/bench (recreated at every run; test/kit), seeds steady-state data and runs ANALYZE before measuring (on
+ * freshly emptied tables, without statistics, throughput measured half as high).
  * Options (environment): BENCH_DURATION_S (default 15), BENCH_LEDGER_ROWS (default 10000000), BENCH_ROUNDS (2).
  */
 import autocannon from 'autocannon';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
-import { parseEnvironment } from '../src/platform/config/environment.js';
 import { projectRoot } from '../src/platform/config/project-paths.js';
-import { openDatabaseServer } from '../src/platform/database/database-endpoints.js';
+import { createItem, createLocation, createTenantWithAdmin, httpApi, receipt } from '../test/kit/api.js';
+import { type EmbeddedDatabase, startEmbeddedDatabase } from '../test/kit/embedded-database.js';
+import { runBuiltCli, type ServiceProcess, startServiceProcess } from '../test/kit/service-process.js';
 
 /** Where the JSON goes (npm run bench -- --quick sends smoke runs to bench/results/quick, which git ignores). */
 const resultsDir = process.env.BENCH_RESULTS_DIR ?? join(projectRoot, 'bench', 'results');
@@ -27,7 +27,6 @@ const LEDGER_ROWS = Number(process.env.BENCH_LEDGER_ROWS ?? 10_000_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 const ITEMS = 100;
 const LOCATIONS = 100;
-const ADMIN_PASSWORD = 'bench-platform-admin-password';
 
 const log = (message: string) =>
   process.stdout.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
@@ -43,18 +42,6 @@ function percentile(values: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
-      );
-    });
-  });
-}
-
 async function json<T>(response: Response): Promise<T> {
   if (!response.ok) throw new Error(`${response.status} ${await response.text()}`);
   return (await response.json()) as T;
@@ -62,99 +49,34 @@ async function json<T>(response: Response): Promise<T> {
 
 async function main(): Promise<void> {
   const dataDir = join(projectRoot, 'data', 'bench');
-  rmSync(dataDir, { recursive: true, force: true });
-  mkdirSync(dataDir, { recursive: true });
-  const port = await freePort();
+  const database: EmbeddedDatabase = await startEmbeddedDatabase(dataDir, { log });
   const benchEnv: Record<string, string> = {
+    ...database.env,
     NODE_ENV: 'production',
-    PORT: String(port),
     LOG_LEVEL: 'warn',
-    DATA_DIR: dataDir,
-    EMBEDDED_PG_DATA_DIR: join(dataDir, 'postgres'),
-    EMBEDDED_PG_PORT: '54339',
-    DATABASE_APP_PASSWORD: 'bench-app-password-0123456789',
-    JWT_SECRET: 'bench-jwt-secret-0123456789abcdefghijklmnop',
-    WEBHOOK_SECRET_KEY: 'bench-webhook-secret-key-0123456789abcdef',
-    BOOTSTRAP_ADMIN_PASSWORD: ADMIN_PASSWORD,
-    THROTTLE_LIMIT: '1000000000',
     SCHEDULERS_ENABLED: 'false',
     DATABASE_POOL_SIZE: '10',
   };
-  const env = parseEnvironment(benchEnv);
-  const database = await openDatabaseServer(env, log);
-  // As DATABASE_URL the service would want production credentials; joining the running embedded server
-  // needs none, so the service gets the same variables and finds the server already running.
-  let service: ChildProcess | undefined;
-  const owner = new pg.Client({ connectionString: database.endpoints.ownerUrl });
+  let service: ServiceProcess | undefined;
+  const owner = new pg.Client({ connectionString: database.ownerUrl });
   try {
-    service = spawn(process.execPath, [join(projectRoot, 'dist/src/main.js')], {
-      env: { ...process.env, ...benchEnv },
-      stdio: ['ignore', 'inherit', 'inherit'],
-    });
-    const base = `http://127.0.0.1:${port}`;
-    for (let attempt = 0; ; attempt += 1) {
-      const ready = await fetch(`${base}/health/ready`).catch(() => undefined);
-      if (ready?.ok) break;
-      if (attempt > 600) throw new Error('service did not become ready');
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    service = await startServiceProcess({ env: benchEnv, inheritOutput: true, readyTimeoutMs: 120_000 });
+    const base = service.url;
     log(`service ready on ${base}`);
     await owner.connect();
 
     // Tenant, user and master data through the API.
-    const login = async (tenant: string, email: string, password: string) =>
-      (
-        await json<{ accessToken: string }>(
-          await fetch(`${base}/api/auth/login`, {
-            method: 'POST',
-            headers: { 'content-type': 'application/json', 'x-tenant-id': tenant },
-            body: JSON.stringify({ email, password }),
-          }),
-        )
-      ).accessToken;
-    const platform = await login('default', 'admin@example.com', ADMIN_PASSWORD);
+    const api = httpApi(base);
     const slug = `bench-${Date.now()}`;
-    const tenant = await json<{ id: string }>(
-      await fetch(`${base}/api/tenants`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${platform}` },
-        body: JSON.stringify({
-          name: 'Bench',
-          slug,
-          admin: { email: 'bench@example.com', password: ADMIN_PASSWORD },
-        }),
-      }),
-    );
-    const token = await login(slug, 'bench@example.com', ADMIN_PASSWORD);
+    const tenant = await createTenantWithAdmin(api, slug, { name: 'Bench' });
+    const token = tenant.admin.token;
     const headers = { 'content-type': 'application/json', authorization: `Bearer ${token}` };
     const items: string[] = [];
     const locations: string[] = [];
-    for (let i = 0; i < ITEMS; i += 1) {
-      items.push(
-        (
-          await json<{ id: string }>(
-            await fetch(`${base}/api/items`, {
-              method: 'POST',
-              headers,
-              body: JSON.stringify({ sku: `B-${i}`, name: `Item ${i}`, baseUom: 'ea' }),
-            }),
-          )
-        ).id,
-      );
-    }
-    for (let i = 0; i < LOCATIONS; i += 1) {
-      locations.push(
-        (
-          await json<{ id: string }>(
-            await fetch(`${base}/api/locations`, {
-              method: 'POST',
-              headers,
-              body: JSON.stringify({ site: 'Bench', name: `L${i}` }),
-            }),
-          )
-        ).id,
-      );
-    }
+    for (let i = 0; i < ITEMS; i += 1)
+      items.push(await createItem(api, token, { sku: `B-${i}`, name: `Item ${i}` }));
+    for (let i = 0; i < LOCATIONS; i += 1)
+      locations.push(await createLocation(api, token, { site: 'Bench', name: `L${i}` }));
     log(`tenant ${slug}: ${ITEMS} items, ${LOCATIONS} locations`);
 
     // Steady state: 100,000 ledger rows through the trigger, then ANALYZE.
@@ -211,7 +133,7 @@ async function main(): Promise<void> {
         `'itemId', k.item_id, 'locationId', k.location_id, 'qty', '1'))), '{"actorKind":"system","actorName":"bench"}', false) ` +
         `FROM bench.keys k WHERE k.n = :k;\n`,
     );
-    const ownerUrl = new URL(database.endpoints.ownerUrl);
+    const ownerUrl = new URL(database.ownerUrl);
     const pgbenchTps: number[] = [];
     const directPostingTps: number[] = [];
     const singleLine: number[] = [];
@@ -264,10 +186,9 @@ async function main(): Promise<void> {
             headers,
             setupRequest: (request) => ({
               ...request,
-              body: JSON.stringify({
-                type: 'receipt',
-                lines: [{ itemId: random(items), locationId: random(locations), qty: 1 }],
-              }),
+              body: JSON.stringify(
+                receipt([{ itemId: random(items), locationId: random(locations), qty: 1 }]),
+              ),
             }),
           },
         ],
@@ -291,10 +212,7 @@ async function main(): Promise<void> {
               const locationId = random(locations);
               return {
                 ...request,
-                body: JSON.stringify({
-                  type: 'receipt',
-                  lines: items.map((itemId) => ({ itemId, locationId, qty: 1 })),
-                }),
+                body: JSON.stringify(receipt(items.map((itemId) => ({ itemId, locationId, qty: 1 })))),
               };
             },
           },
@@ -335,14 +253,7 @@ async function main(): Promise<void> {
       log(`  ${(done + rows).toLocaleString()} rows`);
     }
     await owner.query(`alter table inventory_ledger enable trigger inventory_ledger_balance`);
-    const backfill = spawnSync(
-      process.execPath,
-      [join(projectRoot, 'dist/src/cli/main.js'), 'backfill:balances', '--tenant', slug],
-      {
-        env: { ...process.env, ...benchEnv },
-        encoding: 'utf8',
-      },
-    );
+    const backfill = runBuiltCli(['backfill:balances', '--tenant', slug], { env: benchEnv });
     if (backfill.status !== 0) throw new Error(`backfill failed: ${backfill.stderr}${backfill.stdout}`);
     await owner.query(`vacuum analyze inventory_ledger`);
     await owner.query(`vacuum analyze inventory_balances`);
@@ -355,7 +266,7 @@ async function main(): Promise<void> {
 
     // 3. Balance lookups: the materialised balance vs the same balance summed from the ledger, as the app role
     // (row-level security on) with prepared statements, then the same two through the HTTP API for context.
-    const app = new pg.Client({ connectionString: database.endpoints.appUrl });
+    const app = new pg.Client({ connectionString: database.appUrl });
     await app.connect();
     await app.query(`select set_config('app.tenant_id', $1, false)`, [tenant.id]);
     const lookups = 1000;
@@ -403,14 +314,7 @@ async function main(): Promise<void> {
 
     // 4. Full reconciliation over every tenant (the 10 million rows and the rest).
     const reconcileStarted = Date.now();
-    const reconcile = spawnSync(
-      process.execPath,
-      [join(projectRoot, 'dist/src/cli/main.js'), 'reconcile:balances'],
-      {
-        env: { ...process.env, ...benchEnv },
-        encoding: 'utf8',
-      },
-    );
+    const reconcile = runBuiltCli(['reconcile:balances'], { env: benchEnv });
     const reconcileSeconds = (Date.now() - reconcileStarted) / 1000;
     if (reconcile.status !== 0)
       throw new Error(`reconciliation reported drift or failed: ${reconcile.stdout}${reconcile.stderr}`);
@@ -478,10 +382,7 @@ async function main(): Promise<void> {
     log(`results written to ${file}`);
   } finally {
     await owner.end().catch(() => undefined);
-    if (service && service.exitCode === null) {
-      service.kill('SIGTERM');
-      await new Promise((resolve) => service!.once('exit', resolve));
-    }
+    await service?.stop();
     await database.stop();
   }
 }

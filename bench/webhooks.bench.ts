@@ -1,6 +1,6 @@
 /**
  * Webhook delivery benchmark (npm run bench:webhooks; not part of npm test). The built service runs as a child
- * process on its own embedded PostgreSQL under ./data/bench-webhooks (recreated at every run), with the
+ * process on its own embedded PostgreSQL under ./data/bench-webhooks (recreated at every run; test/kit), with the
  * dispatcher on and one endpoint per receiver pointing at a node:http server on 127.0.0.1 that answers 200 at
  * once. Events are written into the outbox the way the service writes them (the fan-out trigger creates the
  * deliveries and notifies the dispatcher).
@@ -11,23 +11,21 @@
  * Targets (issue 7): >= 500 deliveries/s and p95 < 500 ms.
  */
 import autocannon from 'autocannon';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, type Server } from 'node:http';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import pg from 'pg';
-import { parseEnvironment } from '../src/platform/config/environment.js';
 import { projectRoot } from '../src/platform/config/project-paths.js';
-import { openDatabaseServer } from '../src/platform/database/database-endpoints.js';
+import { createTenantWithAdmin, createWebhook, httpApi } from '../test/kit/api.js';
+import { startEmbeddedDatabase } from '../test/kit/embedded-database.js';
+import { type ServiceProcess, startServiceProcess } from '../test/kit/service-process.js';
 
 /** Where the JSON goes (npm run bench -- --quick sends smoke runs to bench/results/quick, which git ignores). */
 const resultsDir = process.env.BENCH_RESULTS_DIR ?? join(projectRoot, 'bench', 'results');
 const EVENTS = Number(process.env.BENCH_WEBHOOK_EVENTS ?? 20_000);
 const RATE = Number(process.env.BENCH_WEBHOOK_RATE ?? 500);
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 15);
-const ADMIN_PASSWORD = 'bench-platform-admin-password';
 
 const log = (message: string) =>
   process.stdout.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
@@ -35,23 +33,6 @@ const log = (message: string) =>
 function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
-      );
-    });
-  });
-}
-
-async function json<T>(response: Response): Promise<T> {
-  if (!response.ok) throw new Error(`${response.status} ${await response.text()}`);
-  return (await response.json()) as T;
 }
 
 /** A receiver that answers 200 at once and remembers when each webhook-id arrived first. */
@@ -95,82 +76,35 @@ class Receiver {
 }
 
 async function main(): Promise<void> {
-  const dataDir = join(projectRoot, 'data', 'bench-webhooks');
-  rmSync(dataDir, { recursive: true, force: true });
-  mkdirSync(dataDir, { recursive: true });
-  const port = await freePort();
-  const benchEnv: Record<string, string> = {
-    NODE_ENV: 'production',
-    PORT: String(port),
-    LOG_LEVEL: 'warn',
-    DATA_DIR: dataDir,
-    EMBEDDED_PG_DATA_DIR: join(dataDir, 'postgres'),
-    EMBEDDED_PG_PORT: '54340',
-    DATABASE_APP_PASSWORD: 'bench-app-password-0123456789',
-    JWT_SECRET: 'bench-jwt-secret-0123456789abcdefghijklmnop',
-    WEBHOOK_SECRET_KEY: 'bench-webhook-secret-key-0123456789abcdef',
-    WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
-    BOOTSTRAP_ADMIN_PASSWORD: ADMIN_PASSWORD,
-    THROTTLE_LIMIT: '1000000000',
-    SCHEDULERS_ENABLED: 'false',
-    DATABASE_POOL_SIZE: '10',
-  };
-  const env = parseEnvironment(benchEnv);
-  const database = await openDatabaseServer(env, log);
+  const database = await startEmbeddedDatabase(join(projectRoot, 'data', 'bench-webhooks'), { log });
   const receiver = new Receiver();
   await receiver.start();
-  let service: ChildProcess | undefined;
-  const owner = new pg.Client({ connectionString: database.endpoints.ownerUrl });
+  let service: ServiceProcess | undefined;
+  const owner = new pg.Client({ connectionString: database.ownerUrl });
   try {
-    service = spawn(process.execPath, [join(projectRoot, 'dist/src/main.js')], {
-      env: { ...process.env, ...benchEnv },
-      stdio: ['ignore', 'inherit', 'inherit'],
+    service = await startServiceProcess({
+      env: {
+        ...database.env,
+        NODE_ENV: 'production',
+        LOG_LEVEL: 'warn',
+        WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
+        SCHEDULERS_ENABLED: 'false',
+        DATABASE_POOL_SIZE: '10',
+      },
+      inheritOutput: true,
+      readyTimeoutMs: 120_000,
     });
-    const base = `http://127.0.0.1:${port}`;
-    for (let attempt = 0; ; attempt += 1) {
-      const ready = await fetch(`${base}/health/ready`).catch(() => undefined);
-      if (ready?.ok) break;
-      if (attempt > 600) throw new Error('service did not become ready');
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    log(`service ready on ${base}, receiver on 127.0.0.1:${receiver.port}`);
+    log(`service ready on ${service.url}, receiver on 127.0.0.1:${receiver.port}`);
     await owner.connect();
 
-    const login = async (tenant: string, email: string, password: string) =>
-      (
-        await json<{ accessToken: string }>(
-          await fetch(`${base}/api/auth/login`, {
-            method: 'POST',
-            headers: { 'content-type': 'application/json', 'x-tenant-id': tenant },
-            body: JSON.stringify({ email, password }),
-          }),
-        )
-      ).accessToken;
-    const platform = await login('default', 'admin@example.com', ADMIN_PASSWORD);
+    const api = httpApi(service.url);
     const slug = `bench-${Date.now()}`;
-    const tenant = await json<{ id: string }>(
-      await fetch(`${base}/api/tenants`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${platform}` },
-        body: JSON.stringify({
-          name: 'Bench',
-          slug,
-          admin: { email: 'bench@example.com', password: ADMIN_PASSWORD },
-        }),
-      }),
-    );
-    const token = await login(slug, 'bench@example.com', ADMIN_PASSWORD);
-    await json(
-      await fetch(`${base}/api/webhooks`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-        body: JSON.stringify({
-          name: 'bench receiver',
-          url: `http://127.0.0.1:${receiver.port}/hook`,
-          events: ['item.updated'],
-        }),
-      }),
-    );
+    const tenant = await createTenantWithAdmin(api, slug, { name: 'Bench' });
+    await createWebhook(api, tenant.admin.token, {
+      name: 'bench receiver',
+      url: `http://127.0.0.1:${receiver.port}/hook`,
+      events: ['item.updated'],
+    });
     log(`tenant ${slug} with one endpoint subscribed to item.updated`);
 
     const payload = { id: randomUUID(), sku: 'BENCH-1', name: 'Bench item', baseUom: 'ea', archived: false };
@@ -292,10 +226,7 @@ async function main(): Promise<void> {
     log(`results written to ${file}`);
   } finally {
     await owner.end().catch(() => undefined);
-    if (service && service.exitCode === null) {
-      service.kill('SIGTERM');
-      await new Promise((resolve) => service!.once('exit', resolve));
-    }
+    await service?.stop();
     await receiver.stop();
     await database.stop();
   }

@@ -24,6 +24,7 @@ import { FeatureFlagsModule } from './modules/feature-flags/index.js';
 import { CountsModule } from './modules/counts/index.js';
 import { WebhooksModule } from './modules/webhooks/index.js';
 import { InventoryModule } from './modules/inventory/index.js';
+import { ReconciliationModule } from './modules/reconciliation/index.js';
 import { JobsModule } from './platform/jobs/jobs.module.js';
 import { ItemsModule } from './modules/items/index.js';
 import { LocationsModule } from './modules/locations/index.js';
@@ -34,6 +35,7 @@ import { TenantsModule } from './modules/tenants/index.js';
 import { UsersModule } from './modules/users/index.js';
 import { TenancyModule } from './platform/tenancy/tenancy.module.js';
 import { entities } from './entities.js';
+import { RequestPipelineModule } from './request-pipeline.module.js';
 
 export interface AppModuleOptions {
   env: Environment;
@@ -101,7 +103,7 @@ export class AppModule {
         ScheduleModule.forRoot(),
         JobsModule,
         TenancyModule,
-        // AuthModule first among the features: its global guards must run before anything else's.
+        RequestPipelineModule,
         AuthModule,
         AuditModule,
         FeatureFlagsModule,
@@ -112,6 +114,7 @@ export class AppModule {
         ItemsModule,
         LocationsModule,
         InventoryModule,
+        ReconciliationModule,
         CountsModule,
         WebhooksModule,
         BackupsModule,

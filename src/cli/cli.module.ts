@@ -8,13 +8,13 @@ import { ClsModule } from 'nestjs-cls';
 import type { Environment } from '../platform/config/environment.js';
 import { DatabaseModule } from '../platform/database/database.module.js';
 import type { DatabaseEndpoints } from '../platform/database/database-endpoints.js';
-import { InventorySchedules } from '../modules/inventory/index.js';
-import { ReconciliationService } from '../modules/inventory/index.js';
+import { IdempotencyModule } from '../platform/http/idempotency/idempotency.module.js';
+import { ReconciliationModule } from '../modules/reconciliation/index.js';
 import { AuditModule } from '../modules/audit/index.js';
 import { BackupsModule } from '../modules/backups/index.js';
 import { JobsModule } from '../platform/jobs/jobs.module.js';
-import { TenantExportService } from '../modules/tenant-export/index.js';
-import { WebhookRetention } from '../modules/webhooks/index.js';
+import { TenantExportModule } from '../modules/tenant-export/index.js';
+import { WebhooksModule } from '../modules/webhooks/index.js';
 import { MetricsModule } from '../platform/observability/metrics.module.js';
 import { RolesModule } from '../modules/roles/index.js';
 import { TenantsModule } from '../modules/tenants/index.js';
@@ -76,6 +76,10 @@ export class CliModule {
         UsersModule,
         RolesModule,
         BackupsModule,
+        ReconciliationModule,
+        IdempotencyModule,
+        WebhooksModule,
+        TenantExportModule,
       ],
       providers: [
         ValidateMigrationCommand,
@@ -83,19 +87,15 @@ export class CliModule {
         OrgCreateCommand,
         OrgListCommand,
         UsersAssignCommand,
-        ReconciliationService,
         ReconcileBalancesCommand,
         BackfillBalancesCommand,
-        InventorySchedules,
         ExpireIdempotencyKeysCommand,
-        WebhookRetention,
         PurgeWebhookDeliveriesCommand,
         BackupCreateCommand,
         VerifyBackupCommand,
         MonitorBackupsCommand,
         PruneBackupsCommand,
         RestoreBackupCommand,
-        TenantExportService,
         TenantExportCommand,
         AuditPurgeCommand,
       ],

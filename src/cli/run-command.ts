@@ -17,9 +17,9 @@ export async function runCommand(
   process.exitCode = undefined;
   // 2: the command line itself is wrong (unknown option, missing argument); 1: the command failed.
   let failure: 0 | 1 | 2 = 0;
-  // A command never runs the cron jobs; it runs one job (or none) and exits.
+  // A command never runs the cron jobs or the webhook dispatcher; it runs one job (or none) and exits.
   const app = await CommandFactory.createWithoutRunning(
-    CliModule.forRoot({ ...env, SCHEDULERS_ENABLED: false }, endpoints),
+    CliModule.forRoot({ ...env, SCHEDULERS_ENABLED: false, WEBHOOK_DISPATCHER_ENABLED: false }, endpoints),
     {
       logger: ['error', 'warn'],
       // commander's own errors (unknown option, missing argument, --help) are printed by commander; it then

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { AuditRetention } from '../../src/modules/audit/audit-retention.service.js';
-import { ReconciliationService } from '../../src/modules/inventory/reconciliation.service.js';
+import { ReconciliationService } from '../../src/modules/reconciliation/index.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 import { createApiKey, createTenant, createUser, type TestTenant } from '../support/tenant-factory.js';
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import { ReconciliationService } from '../../src/modules/inventory/reconciliation.service.js';
+import { ReconciliationService } from '../../src/modules/reconciliation/index.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 import { createTenant } from '../support/tenant-factory.js';
 

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
-import { startService, type ServiceProcess } from '../support/service-process.js';
+import { httpApi, platformLogin } from '../kit/api.js';
+import { startService, type ServiceProcess } from '../kit/test-database-service.js';
 import { TEST_PLATFORM_ADMIN } from '../support/test-app.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database-server.js';
 
@@ -182,14 +183,8 @@ describe('graceful shutdown (SIGTERM) of the built service', () => {
     const open: RawConnection[] = [];
     try {
       const port = Number(new URL(service.url).port);
-      const login = await fetch(`${service.url}/api/auth/login`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-tenant-id': 'default' },
-        body: JSON.stringify(TEST_PLATFORM_ADMIN),
-      });
-      expect(login.status).toBe(200);
       const auth = {
-        Authorization: `Bearer ${((await login.json()) as { accessToken: string }).accessToken}`,
+        Authorization: `Bearer ${await platformLogin(httpApi(service.url), TEST_PLATFORM_ADMIN)}`,
       };
       expect((await fetch(`${service.url}/health/ready`)).status).toBe(200);
       const connection = async (): Promise<RawConnection> => {

@@ -4,9 +4,9 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { ROOT } from '../support/build.js';
+import { ROOT } from '../kit/build.js';
+import { startService, type ServiceProcess } from '../kit/test-database-service.js';
 import { HTTP_METHODS, operationsOf, type OpenApiDocument } from '../support/openapi-document.js';
-import { startService, type ServiceProcess } from '../support/service-process.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database-server.js';
 
 /** What `redocly lint --format json` prints. */

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { cli } from '../support/cli.js';
-import { startService, type ServiceProcess } from '../support/service-process.js';
+import { createItem, createLocation, inProcessApi } from '../kit/api.js';
+import { startService, type ServiceProcess } from '../kit/test-database-service.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 import { createTenant, type TestTenant } from '../support/tenant-factory.js';
 
@@ -17,30 +18,16 @@ describe('tenant export: NDJSON, one snapshot, constant memory, nothing of anoth
   let b: TestTenant;
   let bItem: string;
 
-  async function createItem(tenant: TestTenant, sku: string): Promise<string> {
-    const response = await t
-      .http()
-      .post('/api/items')
-      .set('Authorization', `Bearer ${tenant.admin.token}`)
-      .send({ sku, name: `Item ${sku}`, baseUom: 'ea' });
-    expect(response.status).toBe(201);
-    return (response.body as { id: string }).id;
-  }
-
   beforeAll(async () => {
     t = await createTestApp({ env: { THROTTLE_LIMIT: '100000' } });
     a = await createTenant(t, 'export-a');
     b = await createTenant(t, 'export-b');
+    const api = inProcessApi(t);
     const items: string[] = [];
     const locations: string[] = [];
     for (let index = 0; index < 10; index += 1) {
-      items.push(await createItem(a, `EXP-${index}`));
-      const location = await t
-        .http()
-        .post('/api/locations')
-        .set('Authorization', `Bearer ${a.admin.token}`)
-        .send({ site: 'Export', name: `bin-${index}` });
-      locations.push((location.body as { id: string }).id);
+      items.push(await createItem(api, a.admin.token, { sku: `EXP-${index}`, name: `Item EXP-${index}` }));
+      locations.push(await createLocation(api, a.admin.token, { site: 'Export', name: `bin-${index}` }));
     }
     // 1,000 receipts of 100 lines each, written set-based as the owner (the balance trigger still runs).
     await t.database.query(
@@ -55,7 +42,7 @@ describe('tenant export: NDJSON, one snapshot, constant memory, nothing of anoth
       [a.id, items, locations, LEDGER_ROWS],
     );
     await t.database.query('analyze');
-    bItem = await createItem(b, 'B-ONLY-SKU');
+    bItem = await createItem(api, b.admin.token, { sku: 'B-ONLY-SKU', name: 'Item B-ONLY-SKU' });
   });
 
   afterAll(async () => {

@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { waitUntilBackendsGone } from '../support/database-backends.js';
-import { startService, type ServiceProcess } from '../support/service-process.js';
+import { createItem, createLocation, createWebhook, inProcessApi } from '../kit/api.js';
+import { startService, type ServiceProcess } from '../kit/test-database-service.js';
 import { createTestApp } from '../support/test-app.js';
 import { createTenant, type TestTenant } from '../support/tenant-factory.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database-server.js';
@@ -61,24 +62,16 @@ describe('webhooks survive kill -9 of the service right after commits', () => {
     });
     try {
       tenant = await createTenant(t, 'crash');
-      const auth = { Authorization: `Bearer ${tenant.admin.token}` };
-      item = (
-        (await t.http().post('/api/items').set(auth).send({ sku: 'K-1', name: 'Killed', baseUom: 'ea' }))
-          .body as {
-          id: string;
-        }
-      ).id;
-      bin = (
-        (await t.http().post('/api/locations').set(auth).send({ site: 'K', name: 'K-1' })).body as {
-          id: string;
-        }
-      ).id;
-      const endpoint = await t
-        .http()
-        .post('/api/webhooks')
-        .set(auth)
-        .send({ name: 'crash', url: receiver.url, events: ['movement.posted'], timeoutMs: 2000 });
-      expect(endpoint.status).toBe(201);
+      const api = inProcessApi(t);
+      const token = tenant.admin.token;
+      item = await createItem(api, token, { sku: 'K-1', name: 'Killed' });
+      bin = await createLocation(api, token, { site: 'K', name: 'K-1' });
+      await createWebhook(api, token, {
+        name: 'crash',
+        url: receiver.url,
+        events: ['movement.posted'],
+        timeoutMs: 2000,
+      });
     } finally {
       await t.close();
     }

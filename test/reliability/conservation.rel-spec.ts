@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
-import { createFixture } from './support/api.js';
+import { createFixture } from './support/fixture.js';
 import { checkLedger, runReconcile } from './support/checks.js';
 import { type ReliabilityDatabase, startDatabase } from './support/database.js';
 import { judge, ms, n, writeResult } from './support/results.js';

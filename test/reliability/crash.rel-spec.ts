@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
-import { createFixture, createWebhook } from './support/api.js';
+import { createFixture, createWebhook } from './support/fixture.js';
 import { checkDeliveries, checkLedger, runReconcile } from './support/checks.js';
 import { type ReliabilityDatabase, startDatabase } from './support/database.js';
 import { WebhookReceiver } from './support/receiver.js';

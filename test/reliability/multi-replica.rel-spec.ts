@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
-import { createFixture, createWebhook } from './support/api.js';
+import { receipt } from '../kit/api.js';
+import { createFixture, createWebhook } from './support/fixture.js';
 import { checkDeliveries, checkLedger, runReconcile } from './support/checks.js';
 import { type ReliabilityDatabase, startDatabase } from './support/database.js';
 import { WebhookReceiver } from './support/receiver.js';
@@ -198,11 +199,7 @@ describe('multi-replica', () => {
         const movement = i < MOVEMENT_KEYS;
         const path = movement ? '/api/inventory/movements' : '/api/items';
         const body = movement
-          ? {
-              type: 'receipt',
-              reference: `race-${i}`,
-              lines: [{ itemId: fixture.items[0].id, locationId: fixture.bins[i % 4], qty: '1' }],
-            }
+          ? receipt([{ itemId: fixture.items[0].id, locationId: fixture.bins[i % 4], qty: '1' }], `race-${i}`)
           : { sku: `RACE-${i}`, name: `Race ${i}`, baseUom: 'ea' };
         const answers = await Promise.all(
           [...replicas, ...replicas].map((replica) =>

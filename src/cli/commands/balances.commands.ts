@@ -1,6 +1,6 @@
 import { Command, CommandRunner, Option } from 'nest-commander';
-import { type ReconciliationReport, ReconciliationService } from '../../modules/inventory/index.js';
-import { InventorySchedules } from '../../modules/inventory/index.js';
+import { type ReconciliationReport, ReconciliationService } from '../../modules/reconciliation/index.js';
+import { IdempotencyExpiry } from '../../platform/http/idempotency/idempotency-expiry.service.js';
 import { JobRunner } from '../../platform/jobs/job-runner.service.js';
 import { WebhookRetention } from '../../modules/webhooks/index.js';
 
@@ -90,12 +90,12 @@ export class BackfillBalancesCommand extends BalanceCommand {
   description: 'Delete idempotency records older than 24 h (the hourly cron job, run once now)',
 })
 export class ExpireIdempotencyKeysCommand extends CommandRunner {
-  constructor(private readonly schedules: InventorySchedules) {
+  constructor(private readonly expiry: IdempotencyExpiry) {
     super();
   }
 
   async run(): Promise<void> {
-    const deleted = await this.schedules.expireIdempotencyKeys();
+    const deleted = await this.expiry.expire();
     process.stdout.write(`deleted ${deleted} expired idempotency record(s)\n`);
   }
 }

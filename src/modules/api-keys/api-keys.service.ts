@@ -1,18 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import {
-  type Page,
-  type PageQueryDto,
-  keysetPage,
-  toPage,
-} from '../../platform/http/pagination/pagination.js';
+import { type Page, type PageQueryDto, toPage } from '../../platform/http/pagination/pagination.js';
 import { DomainException } from '../../platform/http/problem-details/problem-details.js';
 import { TenantContext } from '../../platform/tenancy/tenant-context.js';
 import { TenantTransactions } from '../../platform/tenancy/tenant-transactions.js';
 import { AccessChangeListener } from '../../platform/tenancy/access-change-listener.js';
 import { RolesService } from '../roles/index.js';
-import { ApiKeyEntity } from './api-key.entity.js';
+import type { ApiKeyEntity } from './api-key.entity.js';
 import { generateApiKey } from './api-key-format.js';
+import { ApiKeysRepository } from './api-keys.repository.js';
 import type { ApiKeyView, CreateApiKeyDto, CreatedApiKeyView } from './dto/api-key.dto.js';
 
 @Injectable()
@@ -22,16 +18,11 @@ export class ApiKeysService {
     private readonly context: TenantContext,
     private readonly roles: RolesService,
     private readonly changes: AccessChangeListener,
+    private readonly repository: ApiKeysRepository,
   ) {}
 
   list(query: PageQueryDto): Promise<Page<ApiKeyView>> {
-    return this.tx.run(async () => {
-      const builder = keysetPage(
-        this.tx.manager.getRepository(ApiKeyEntity).createQueryBuilder('key'),
-        query,
-      );
-      return toPage(await builder.getMany(), query.limit, present);
-    });
+    return this.tx.run(async () => toPage(await this.repository.list(query), query.limit, present));
   }
 
   create(input: CreateApiKeyDto): Promise<CreatedApiKeyView> {
@@ -50,7 +41,7 @@ export class ApiKeysService {
       await this.roles.assertExist([input.roleId]);
       const { key, prefix, hash } = generateApiKey(this.context.tenantId);
       const id = randomUUID();
-      await this.tx.manager.insert(ApiKeyEntity, {
+      await this.repository.insert({
         id,
         name: input.name.trim(),
         roleId: input.roleId,
@@ -59,9 +50,14 @@ export class ApiKeysService {
         createdBy: this.context.userId ?? null,
         expiresAt: input.expiresAt ? new Date(input.expiresAt) : null,
       });
-      const created = await this.tx.manager.getRepository(ApiKeyEntity).findOneByOrFail({ id });
+      const created = await this.repository.findByIdOrFail(id);
       return { ...present(created), key };
     });
+  }
+
+  /** The role an API key of this tenant carries (GET /api/auth/me); EntityNotFoundError when there is no key. */
+  roleIdOf(id: string): Promise<string> {
+    return this.tx.run(async () => (await this.repository.findByIdOrFail(id)).roleId);
   }
 
   /** After commit: this tenant's cached principals are stale (see AccessChangeListener). */
@@ -73,13 +69,8 @@ export class ApiKeysService {
   /** Revocation is immediate: the next request with the key is a 401. Idempotent. */
   revoke(id: string): Promise<void> {
     return this.tx.run(async () => {
-      const result = await this.tx.manager
-        .createQueryBuilder()
-        .update(ApiKeyEntity)
-        .set({ revokedAt: () => 'coalesce(revoked_at, now())' })
-        .where('id = :id', { id })
-        .execute();
-      if (result.affected === 0) throw new DomainException(404, 'not-found', 'Not found', `No API key ${id}`);
+      const found = await this.repository.revoke(id);
+      if (!found) throw new DomainException(404, 'not-found', 'Not found', `No API key ${id}`);
       this.announceAccessChange();
     });
   }

@@ -2,3 +2,4 @@
 export * from './api-keys.module.js';
 export * from './api-key-format.js';
 export * from './api-key.entity.js';
+export { ApiKeysService } from './api-keys.service.js';

@@ -2,8 +2,8 @@ import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common'
 import { ConfigService } from '@nestjs/config';
 import type { Environment } from '../../platform/config/environment.js';
 import { MaintenanceDatabase } from '../../platform/database/maintenance-database.js';
-import { declareAuditRetention } from '../../platform/database/session-settings.js';
 import { JobRunner } from '../../platform/jobs/job-runner.service.js';
+import { AuditRepository } from './audit.repository.js';
 
 export interface AuditPurgeResult {
   changes: number;
@@ -24,6 +24,7 @@ export class AuditRetention implements OnApplicationBootstrap {
     private readonly config: ConfigService<Environment, true>,
     private readonly jobs: JobRunner,
     private readonly maintenance: MaintenanceDatabase,
+    private readonly repository: AuditRepository,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -39,16 +40,9 @@ export class AuditRetention implements OnApplicationBootstrap {
       const tenants = await this.maintenance.tenants();
       for (const [index, tenant] of tenants.entries()) {
         const purged = await this.maintenance.inTenant(tenant.id, async (runner) => {
-          await declareAuditRetention(runner);
-          // TypeORM answers a DELETE with [rows, affected count].
-          const [, changes] = (await runner.query(
-            `delete from audit_logs where tenant_id = $1 and created_at < now() - make_interval(days => $2)`,
-            [tenant.id, days],
-          )) as [unknown[], number];
-          const [, denials] = (await runner.query(
-            `delete from rbac_audit_log where tenant_id = $1 and created_at < now() - make_interval(days => $2)`,
-            [tenant.id, days],
-          )) as [unknown[], number];
+          await this.repository.declareRetention(runner);
+          const changes = await this.repository.purgeChanges(runner, tenant.id, days);
+          const denials = await this.repository.purgeDenials(runner, tenant.id, days);
           return { changes, denials };
         });
         total.changes += purged.changes;

@@ -1,17 +1,18 @@
 import { type ExecutionContext, Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { APP_GUARD } from '@nestjs/core';
 import { JwtModule } from '@nestjs/jwt';
 import { PassportModule } from '@nestjs/passport';
 import { ThrottlerModule } from '@nestjs/throttler';
 import type { Request } from 'express';
 import { ACCESS_RULE, type AccessRule } from '../../platform/access/access.decorators.js';
 import type { Environment } from '../../platform/config/environment.js';
+import { ApiKeysModule } from '../api-keys/index.js';
 import { RolesModule } from '../roles/index.js';
 import { TenantsModule } from '../tenants/index.js';
 import { UsersModule } from '../users/index.js';
 import { AccessGuard, type AuthenticatedRequest } from './access.guard.js';
 import { AuthController } from './auth.controller.js';
+import { AuthRepository } from './auth.repository.js';
 import { AuthService } from './auth.service.js';
 import { JWT_SIGNING_KEY, jwtSigningKey } from './jwt-signing-key.js';
 import { JwtAuthGuard, JwtStrategy } from './jwt.strategy.js';
@@ -91,6 +92,7 @@ function isLogin(context: ExecutionContext): boolean {
     TenantsModule,
     UsersModule,
     RolesModule,
+    ApiKeysModule,
   ],
   controllers: [AuthController],
   providers: [
@@ -98,13 +100,14 @@ function isLogin(context: ExecutionContext): boolean {
     JwtStrategy,
     JwtAuthGuard,
     PrincipalCache,
+    AuthRepository,
     PrincipalLoader,
     RbacDenials,
     AuthService,
-    // Order matters: access first (it identifies the principal the throttler counts against).
-    { provide: APP_GUARD, useClass: AccessGuard },
-    { provide: APP_GUARD, useClass: RequestThrottleGuard },
+    // Installed as global guards, in order, by the request pipeline (src/request-pipeline.module.ts).
+    AccessGuard,
+    RequestThrottleGuard,
   ],
-  exports: [RbacDenials],
+  exports: [RbacDenials, AccessGuard, RequestThrottleGuard],
 })
 export class AuthModule {}

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { Environment } from '../../platform/config/environment.js';
 import { TenantContext } from '../../platform/tenancy/tenant-context.js';
 import { TenantTransactions } from '../../platform/tenancy/tenant-transactions.js';
-import { ApiKeyEntity } from '../api-keys/index.js';
+import { ApiKeysService } from '../api-keys/index.js';
 import { RolesService } from '../roles/index.js';
 import { TenantsService } from '../tenants/index.js';
 import { PasswordHasher } from '../users/index.js';
@@ -23,6 +23,7 @@ export class AuthService {
     private readonly users: UsersService,
     private readonly roles: RolesService,
     private readonly tenants: TenantsService,
+    private readonly apiKeys: ApiKeysService,
     private readonly passwords: PasswordHasher,
     private readonly context: TenantContext,
     private readonly tx: TenantTransactions,
@@ -56,12 +57,7 @@ export class AuthService {
       const userId = this.context.userId;
       const user = userId ? await this.users.get(userId) : null;
       let roleIds = user?.roleIds ?? [];
-      if (this.context.apiKeyId) {
-        const key = await this.tx.manager
-          .getRepository(ApiKeyEntity)
-          .findOneByOrFail({ id: this.context.apiKeyId });
-        roleIds = [key.roleId];
-      }
+      if (this.context.apiKeyId) roleIds = [await this.apiKeys.roleIdOf(this.context.apiKeyId)];
       const roles = await Promise.all(roleIds.map((id) => this.roles.get(id)));
       return {
         user,

@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource } from 'typeorm';
+import { AuthRepository } from './auth.repository.js';
 import { InvalidCredentialsException } from './jwt.strategy.js';
 import { PrincipalCache, type LoadedPrincipal } from './principal-cache.js';
 
@@ -13,7 +12,7 @@ import { PrincipalCache, type LoadedPrincipal } from './principal-cache.js';
 @Injectable()
 export class PrincipalLoader {
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly repository: AuthRepository,
     private readonly cache: PrincipalCache,
   ) {}
 
@@ -21,9 +20,7 @@ export class PrincipalLoader {
     const key = `${tenantId}:user:${userId}`;
     const cached = this.cache.get(key);
     if (cached) return cached;
-    const [row] = await this.dataSource.query<
-      { status: string; platform_admin: boolean; permissions: string[] }[]
-    >('select status, platform_admin, permissions from auth_user($1, $2)', [tenantId, userId]);
+    const row = await this.repository.authUser(tenantId, userId);
     if (!row || row.status === 'deleted') throw new InvalidCredentialsException('The user no longer exists');
     if (row.status !== 'active') throw new InvalidCredentialsException('The user is suspended');
     const loaded: LoadedPrincipal = {
@@ -38,9 +35,7 @@ export class PrincipalLoader {
     const key = `${tenantId}:key:${keyHash.toString('hex')}`;
     const cached = this.cache.get(key);
     if (cached) return cached;
-    const [row] = await this.dataSource.query<
-      { id: string; revoked: boolean; expired: boolean; expires_at: Date | null; permissions: string[] }[]
-    >('select id, revoked, expired, expires_at, permissions from auth_api_key($1, $2)', [tenantId, keyHash]);
+    const row = await this.repository.authApiKey(tenantId, keyHash);
     if (!row) throw new InvalidCredentialsException('Unknown API key');
     if (row.revoked) throw new InvalidCredentialsException('The API key was revoked');
     if (row.expired) throw new InvalidCredentialsException('The API key has expired');

@@ -4,6 +4,7 @@ import type { Counter } from 'prom-client';
 import { RBAC_DENIED } from '../../platform/observability/metric-names.js';
 import { TenantContext } from '../../platform/tenancy/tenant-context.js';
 import { TenantTransactions } from '../../platform/tenancy/tenant-transactions.js';
+import { AuthRepository } from './auth.repository.js';
 
 export interface Denial {
   method: string;
@@ -21,6 +22,7 @@ export class RbacDenials {
     private readonly tx: TenantTransactions,
     private readonly context: TenantContext,
     @InjectMetric(RBAC_DENIED) private readonly denied: Counter<'permission' | 'resource' | 'action'>,
+    private readonly repository: AuthRepository,
   ) {}
 
   async record(denial: Denial): Promise<void> {
@@ -31,20 +33,16 @@ export class RbacDenials {
         `${this.context.userId ? `user ${this.context.userId}` : `api key ${this.context.apiKeyId}`})`,
     );
     await this.tx.run(() =>
-      this.tx.manager.query(
-        `insert into rbac_audit_log (tenant_id, user_id, api_key_id, method, route, permission, ip, request_id)
-         values ($1, $2, $3, $4, $5, $6, $7, $8)`,
-        [
-          this.context.tenantId,
-          this.context.userId ?? null,
-          this.context.apiKeyId ?? null,
-          denial.method,
-          denial.route,
-          denial.permission,
-          denial.ip ?? null,
-          this.context.requestId ?? null,
-        ],
-      ),
+      this.repository.insertDenial({
+        tenantId: this.context.tenantId,
+        userId: this.context.userId ?? null,
+        apiKeyId: this.context.apiKeyId ?? null,
+        method: denial.method,
+        route: denial.route,
+        permission: denial.permission,
+        ip: denial.ip ?? null,
+        requestId: this.context.requestId ?? null,
+      }),
     );
   }
 }

@@ -2,12 +2,8 @@ import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common'
 import { ConfigService } from '@nestjs/config';
 import type { Environment } from '../../platform/config/environment.js';
 import { type JobOutcome, JobRunner } from '../../platform/jobs/job-runner.service.js';
-import {
-  type BackupRecord,
-  BackupCatalogue,
-  BackupInProgressException,
-  BackupNotVerifiableException,
-} from './backup-catalogue.js';
+import { type BackupRecord, BackupCatalogueRepository } from './backup-catalogue.repository.js';
+import { BackupInProgressException, BackupNotVerifiableException } from './backup-exceptions.js';
 import { type BackupHealth, BackupMonitor, type PruneReport } from './backup-monitor.service.js';
 import { BackupProcesses } from './backup-processes.js';
 import { BackupVerifier } from './backup-verifier.service.js';
@@ -30,7 +26,7 @@ export class BackupJobs implements OnApplicationBootstrap {
     private readonly backups: BackupService,
     private readonly verifier: BackupVerifier,
     private readonly monitor: BackupMonitor,
-    private readonly catalogue: BackupCatalogue,
+    private readonly catalogue: BackupCatalogueRepository,
     private readonly processes: BackupProcesses,
   ) {}
 

@@ -10,7 +10,8 @@ import { resolveProjectPath } from '../../platform/config/project-paths.js';
 import { DEFAULT_TENANT_SLUG } from '../tenants/index.js';
 import { MaintenanceDatabase } from '../../platform/database/maintenance-database.js';
 import { BACKUP_LAST_SUCCESS, BACKUP_LAST_VERIFIED } from '../../platform/observability/metric-names.js';
-import { BackupCatalogue } from './backup-catalogue.js';
+import { BackupAlertsRepository } from './backup-alerts.repository.js';
+import { BackupCatalogueRepository } from './backup-catalogue.repository.js';
 import { manifestFileName } from './backup-files.js';
 import { BackupTools } from './backup-tools.js';
 
@@ -46,7 +47,8 @@ export class BackupMonitor implements OnApplicationBootstrap {
 
   constructor(
     private readonly config: ConfigService<Environment, true>,
-    private readonly catalogue: BackupCatalogue,
+    private readonly catalogue: BackupCatalogueRepository,
+    private readonly alerts: BackupAlertsRepository,
     private readonly tools: BackupTools,
     private readonly maintenance: MaintenanceDatabase,
     @InjectMetric(BACKUP_LAST_SUCCESS) private readonly lastSuccess: Gauge,
@@ -121,15 +123,10 @@ export class BackupMonitor implements OnApplicationBootstrap {
     const [platform] = await this.maintenance.tenants(DEFAULT_TENANT_SLUG);
     if (!platform) return;
     await this.maintenance.inTenant(platform.id, (runner) =>
-      runner.query(
-        `insert into audit_logs (tenant_id, actor_kind, actor_name, action, entity_type, entity_id, after)
-         values ($1, 'system', 'backup-monitor', 'backup.alert', 'backup', $2, $3::jsonb)`,
-        [
-          platform.id,
-          health.newestVerifiedId,
-          JSON.stringify({ problems: health.problems, maxAgeHours: health.maxAgeHours }),
-        ],
-      ),
+      this.alerts.insert(runner, platform.id, health.newestVerifiedId, {
+        problems: health.problems,
+        maxAgeHours: health.maxAgeHours,
+      }),
     );
   }
 
@@ -178,18 +175,8 @@ export class BackupMonitor implements OnApplicationBootstrap {
   async prune(): Promise<PruneReport> {
     const days = this.config.get('BACKUP_RETENTION_DAYS', { infer: true });
     const directory = resolveProjectPath(this.config.get('BACKUP_DIR', { infer: true }));
-    const [keep] = await this.maintenance.owner.query<Array<{ id: string }>>(
-      `select id from backups where verify_status = 'passed' order by started_at desc, id desc limit 1`,
-    );
-    const expired = await this.maintenance.owner.query<
-      Array<{ id: string; fileName: string | null; startedAt: Date }>
-    >(
-      `select id, file_name as "fileName", started_at as "startedAt" from backups
-        where started_at < now() - make_interval(days => $1) and status <> 'running'
-          and id is distinct from $2::uuid
-        order by started_at`,
-      [days, keep?.id ?? null],
-    );
+    const keep = (await this.catalogue.newestVerifiedId()) ?? null;
+    const expired = await this.catalogue.expired(days, keep);
     for (const backup of expired) {
       if (backup.fileName) {
         await rm(join(directory, backup.fileName), { force: true });
@@ -197,12 +184,12 @@ export class BackupMonitor implements OnApplicationBootstrap {
       }
       // Row after file: a crash in between leaves a row whose file is gone (verification says so), never an
       // unlisted file.
-      await this.maintenance.owner.query(`delete from backups where id = $1`, [backup.id]);
+      await this.catalogue.delete(backup.id);
       this.logger.log(`retention: deleted backup ${backup.id} taken at ${backup.startedAt.toISOString()}`);
     }
     return {
       deleted: expired.map((b) => ({ id: b.id, fileName: b.fileName, startedAt: b.startedAt.toISOString() })),
-      kept: keep?.id ?? null,
+      kept: keep,
     };
   }
 }

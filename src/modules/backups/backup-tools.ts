@@ -7,6 +7,7 @@ import type { Environment } from '../../platform/config/environment.js';
 import { resolveProjectPath } from '../../platform/config/project-paths.js';
 import { DATABASE_ENDPOINTS } from '../../platform/database/database.constants.js';
 import type { DatabaseEndpoints } from '../../platform/database/database-endpoints.js';
+import { readServerRole, type ServerRole } from './database-facts.js';
 import { connectOwner } from './pg-connection.js';
 
 const run = promisify(execFile);
@@ -64,28 +65,16 @@ export class BackupTools {
       undefined,
       'inventory-enterprise:backup-check',
     );
-    let server: {
-      version: string;
-      version_num: string;
-      role: string;
-      bypasses_rls: boolean;
-      creates_db: boolean;
-    };
+    let server: ServerRole;
     try {
-      ({
-        rows: [server],
-      } = await client.query<typeof server>(
-        `select current_setting('server_version') as version, current_setting('server_version_num') as version_num,
-                current_user as role, rolsuper or rolbypassrls as bypasses_rls, rolsuper or rolcreatedb as creates_db
-           from pg_roles where rolname = current_user`,
-      ));
+      server = await readServerRole(client);
     } finally {
       await client.end();
     }
-    const serverMajor = Math.floor(Number(server.version_num) / 10000);
+    const serverMajor = Math.floor(Number(server.versionNum) / 10000);
     const pgDump = await this.version('pg_dump', serverMajor);
     const pgRestore = await this.version('pg_restore', serverMajor);
-    if (!server.bypasses_rls) {
+    if (!server.bypassesRls) {
       throw new BackupPrerequisiteError(
         `the database role ${server.role} is bound by row-level security, so pg_dump cannot read every tenant's rows; ` +
           `give it BYPASSRLS (ALTER ROLE ${server.role} BYPASSRLS) or run backups as a superuser`,
@@ -98,7 +87,7 @@ export class BackupTools {
       serverVersion: server.version,
       serverMajor,
       // A dump works without it; verification and restore do not (they create a database).
-      createDatabaseProblem: server.creates_db
+      createDatabaseProblem: server.createsDb
         ? undefined
         : `the database role ${server.role} cannot create databases, which verification by restore needs; ` +
           `give it CREATEDB (ALTER ROLE ${server.role} CREATEDB)`,

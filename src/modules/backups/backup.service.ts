@@ -11,11 +11,18 @@ import type { Environment } from '../../platform/config/environment.js';
 import { resolveProjectPath } from '../../platform/config/project-paths.js';
 import { DATABASE_ENDPOINTS } from '../../platform/database/database.constants.js';
 import type { DatabaseEndpoints } from '../../platform/database/database-endpoints.js';
-import { type BackupRecord, BackupCatalogue } from './backup-catalogue.js';
-import { dumpFileName, partialFileName, writeManifest } from './backup-files.js';
+import { type BackupRecord, BackupCatalogueRepository } from './backup-catalogue.repository.js';
+import { type BackupManifest, dumpFileName, partialFileName, writeManifest } from './backup-files.js';
 import { BackupProcesses } from './backup-processes.js';
 import { type BackupToolchain, BackupTools } from './backup-tools.js';
-import { CATALOGUE_TABLE, type DatabaseFacts, readDatabaseFacts } from './database-facts.js';
+import {
+  beginSnapshot,
+  CATALOGUE_TABLE,
+  commitSnapshot,
+  type DatabaseFacts,
+  exportSnapshot,
+  readDatabaseFacts,
+} from './database-facts.js';
 import type { BackupTrigger } from './dto/backup.dto.js';
 import { connectOwner, toolTarget } from './pg-connection.js';
 
@@ -44,7 +51,7 @@ export class BackupService {
     private readonly config: ConfigService<Environment, true>,
     @Inject(DATABASE_ENDPOINTS) private readonly endpoints: DatabaseEndpoints,
     private readonly tools: BackupTools,
-    private readonly catalogue: BackupCatalogue,
+    private readonly catalogue: BackupCatalogueRepository,
     private readonly processes: BackupProcesses,
   ) {}
 
@@ -56,13 +63,7 @@ export class BackupService {
     const control = await connectOwner(this.endpoints.ownerUrl);
     try {
       await this.failInterrupted(control);
-      const {
-        rows: [row],
-      } = await control.query<{ id: string; started_at: Date }>(
-        `insert into backups (status, trigger) values ('running', $1) returning id, started_at`,
-        [trigger],
-      );
-      const { id } = row;
+      const { id, startedAt } = await this.catalogue.insertRunning(control, trigger);
       options.onStarted?.(id);
       const progress = (line: string): void => {
         this.logger.log(`backup ${id}: ${line}`);
@@ -77,35 +78,21 @@ export class BackupService {
           `pg_dump started (${tools.pgDumpVersion}; server ${tools.serverVersion}) into ${this.directory}`,
         );
         const dump = await this.dump(tools, partial, progress);
-        const fileName = dumpFileName(row.started_at, id);
+        const fileName = dumpFileName(startedAt, id);
         await rename(partial, join(this.directory, fileName));
-        await writeManifest(this.directory, {
+        const manifest: BackupManifest = {
           id,
           fileName,
-          startedAt: row.started_at.toISOString(),
+          startedAt: startedAt.toISOString(),
           sizeBytes: dump.sizeBytes,
           sha256: dump.sha256,
           tableCounts: dump.facts.tableCounts,
           ledgerChecksum: dump.facts.ledgerChecksum,
           pgDumpVersion: tools.pgDumpVersion,
           serverVersion: tools.serverVersion,
-        });
-        await control.query(
-          `update backups
-              set status = 'succeeded', finished_at = now(), file_name = $2, size_bytes = $3, sha256 = $4,
-                  table_counts = $5::jsonb, ledger_checksum = $6, pg_dump_version = $7, server_version = $8
-            where id = $1`,
-          [
-            id,
-            fileName,
-            dump.sizeBytes,
-            dump.sha256,
-            JSON.stringify(dump.facts.tableCounts),
-            dump.facts.ledgerChecksum,
-            tools.pgDumpVersion,
-            tools.serverVersion,
-          ],
-        );
+        };
+        await writeManifest(this.directory, manifest);
+        await this.catalogue.recordSucceeded(control, manifest);
         progress(
           `succeeded: ${fileName}, ${(dump.sizeBytes / MB).toFixed(1)} MB, ` +
             `${Object.keys(dump.facts.tableCounts).length} tables, in ${Date.now() - started} ms`,
@@ -113,10 +100,7 @@ export class BackupService {
       } catch (error) {
         await rm(partial, { force: true });
         const message = (error as Error).message;
-        await control.query(
-          `update backups set status = 'failed', finished_at = now(), error = $2 where id = $1`,
-          [id, message],
-        );
+        await this.catalogue.recordFailed(control, id, message);
         this.logger.error(`backup ${id} failed: ${message}`);
         throw error;
       }
@@ -131,12 +115,11 @@ export class BackupService {
    * their partial files.
    */
   private async failInterrupted(control: pg.Client): Promise<void> {
-    const { rows } = await control.query<{ id: string }>(
-      `update backups set status = 'failed', finished_at = now(),
-              error = 'interrupted: the process running it stopped before it finished'
-        where status = 'running' returning id`,
+    const ids = await this.catalogue.failRunning(
+      control,
+      'interrupted: the process running it stopped before it finished',
     );
-    for (const { id } of rows) {
+    for (const id of ids) {
       await rm(join(this.directory, partialFileName(id)), { force: true });
       this.logger.warn(`backup ${id} was left running by a stopped process; marked failed`);
     }
@@ -166,10 +149,8 @@ export class BackupService {
       PROGRESS_EVERY_MS,
     );
     try {
-      await snapshot.query('begin isolation level repeatable read read only');
-      const {
-        rows: [{ id: snapshotId }],
-      } = await snapshot.query<{ id: string }>('select pg_export_snapshot() as id');
+      await beginSnapshot(snapshot);
+      const snapshotId = await exportSnapshot(snapshot);
       const target = toolTarget(this.endpoints.ownerUrl);
       const counting = new AbortController();
       const dumping = this.processes.run({
@@ -211,7 +192,7 @@ export class BackupService {
       const [dumped, facts] = await Promise.allSettled([dumping, reading]);
       if (dumped.status === 'rejected') throw dumped.reason;
       if (facts.status === 'rejected') throw facts.reason;
-      await snapshot.query('commit');
+      await commitSnapshot(snapshot);
       // Durable before it is catalogued as a backup.
       const file = await open(path, 'r');
       try {

@@ -8,8 +8,9 @@ import {
 } from '@nestjs/swagger';
 import { PlatformAdmin } from '../../platform/access/access.decorators.js';
 import { PageQueryDto } from '../../platform/http/pagination/pagination.js';
-import { BackupCatalogue, presentBackup } from './backup-catalogue.js';
 import { BackupJobs } from './backup-jobs.service.js';
+import { BackupQueries } from './backup-queries.service.js';
+import { presentBackup } from './backup.presenter.js';
 import { BackupPageView, BackupStartedView, BackupView } from './dto/backup.dto.js';
 
 /** Backups of the whole database: platform administrators only (docs/api-contract.md, "Backups"). */
@@ -18,7 +19,7 @@ import { BackupPageView, BackupStartedView, BackupView } from './dto/backup.dto.
 export class BackupsController {
   constructor(
     private readonly jobs: BackupJobs,
-    private readonly catalogue: BackupCatalogue,
+    private readonly queries: BackupQueries,
   ) {}
 
   @Post()
@@ -39,15 +40,15 @@ export class BackupsController {
   @ApiOperation({ summary: 'Backups, newest first' })
   @ApiOkResponse({ type: BackupPageView })
   list(@Query() query: PageQueryDto): Promise<BackupPageView> {
-    return this.catalogue.list(query);
+    return this.queries.list(query);
   }
 
   @Get(':id')
   @PlatformAdmin()
   @ApiOperation({ summary: 'A backup with its verification outcome' })
   @ApiOkResponse({ type: BackupView })
-  async get(@Param('id', ParseUUIDPipe) id: string): Promise<BackupView> {
-    return presentBackup(await this.catalogue.get(id));
+  get(@Param('id', ParseUUIDPipe) id: string): Promise<BackupView> {
+    return this.queries.get(id);
   }
 
   @Post(':id/verify')

@@ -1,5 +1,11 @@
 import type pg from 'pg';
 
+/*
+ * The statements run against a database being dumped or verified, each on the caller's own connection: the
+ * source database at dump time, the restored copy at verification. The caller decides where the snapshot's
+ * transaction begins and ends; the statements are here.
+ */
+
 /** What a backup records at dump time and verification recomputes on the restored copy. */
 export interface DatabaseFacts {
   /** Rows per table of the schema `public`, except the catalogue itself (its rows are not dumped). */
@@ -26,6 +32,39 @@ export interface BalanceComparison {
 export const CATALOGUE_TABLE = 'backups';
 const NO_LOT = '00000000-0000-0000-0000-000000000000';
 const DRIFTS_KEPT = 20;
+
+/** The owner role and server as the prerequisite check sees them (BackupTools). */
+export interface ServerRole {
+  version: string;
+  versionNum: string;
+  role: string;
+  bypassesRls: boolean;
+  createsDb: boolean;
+}
+
+export async function readServerRole(client: pg.Client): Promise<ServerRole> {
+  const { rows } = await client.query<ServerRole>(
+    `select current_setting('server_version') as version, current_setting('server_version_num') as "versionNum",
+            current_user as role, rolsuper or rolbypassrls as "bypassesRls", rolsuper or rolcreatedb as "createsDb"
+       from pg_roles where rolname = current_user`,
+  );
+  return rows[0];
+}
+
+/** One snapshot for everything read until commitSnapshot(); pg_dump can share it (exportSnapshot). */
+export async function beginSnapshot(client: pg.Client): Promise<void> {
+  await client.query('begin isolation level repeatable read read only');
+}
+
+/** The id pg_dump --snapshot imports, so that it dumps exactly the rows this transaction sees. */
+export async function exportSnapshot(client: pg.Client): Promise<string> {
+  const { rows } = await client.query<{ id: string }>('select pg_export_snapshot() as id');
+  return rows[0].id;
+}
+
+export async function commitSnapshot(client: pg.Client): Promise<void> {
+  await client.query('commit');
+}
 
 /**
  * Pins the session settings that change how a row prints as text (the checksum hashes that text), then

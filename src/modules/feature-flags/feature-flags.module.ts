@@ -1,14 +1,15 @@
 import { Module } from '@nestjs/common';
-import { APP_GUARD } from '@nestjs/core';
 import { TenantsModule } from '../tenants/index.js';
 import { FeatureFlagsController } from './feature-flags.controller.js';
+import { FeatureFlagsRepository } from './feature-flags.repository.js';
 import { FeatureFlagsService } from './feature-flags.service.js';
 import { FeatureGuard } from './require-feature.js';
 
-/** Imported after AuthModule: its global guard runs after the access guard. */
+/** Feature flags; its FeatureGuard is installed, after the access guard, by src/request-pipeline.module.ts. */
 @Module({
   imports: [TenantsModule],
   controllers: [FeatureFlagsController],
-  providers: [FeatureFlagsService, { provide: APP_GUARD, useClass: FeatureGuard }],
+  providers: [FeatureFlagsService, FeatureFlagsRepository, FeatureGuard],
+  exports: [FeatureGuard],
 })
 export class FeatureFlagsModule {}

@@ -5,9 +5,9 @@ import { TenantTransactions } from '../../platform/tenancy/tenant-transactions.j
 import { AccessChangeListener } from '../../platform/tenancy/access-change-listener.js';
 import { AuditService } from '../audit/index.js';
 import { TenantDirectory } from '../tenants/index.js';
-import { TenantEntity } from '../tenants/index.js';
 import type { FeatureFlagView } from './dto/feature-flag.dto.js';
 import { enabledFeatures, FEATURE_CATALOG, FEATURE_KEYS, type FeatureKey } from './feature-catalog.js';
+import { FeatureFlagsRepository } from './feature-flags.repository.js';
 
 @Injectable()
 export class FeatureFlagsService {
@@ -17,14 +17,13 @@ export class FeatureFlagsService {
     private readonly directory: TenantDirectory,
     private readonly changes: AccessChangeListener,
     private readonly audit: AuditService,
+    private readonly repository: FeatureFlagsRepository,
   ) {}
 
   list(): Promise<FeatureFlagView[]> {
     return this.tx.run(async () => {
-      const tenant = await this.tx.manager
-        .getRepository(TenantEntity)
-        .findOneByOrFail({ id: this.context.tenantId });
-      return present(enabledFeatures(tenant.settings.features));
+      const settings = await this.repository.settingsOf(this.context.tenantId);
+      return present(enabledFeatures(settings.features));
     });
   }
 
@@ -37,23 +36,12 @@ export class FeatureFlagsService {
     }
     const tenantId = this.context.tenantId;
     const view = await this.tx.run(async () => {
-      const repository = this.tx.manager.getRepository(TenantEntity);
-      const tenant = await repository.findOneOrFail({
-        where: { id: tenantId },
-        lock: { mode: 'pessimistic_write' },
-      });
-      const features = enabledFeatures(tenant.settings.features);
+      const settings = await this.repository.lockSettings(tenantId);
+      const features = enabledFeatures(settings.features);
       const before = features.has(key as FeatureKey);
       if (enabled) features.add(key as FeatureKey);
       else features.delete(key as FeatureKey);
-      await repository.update(
-        { id: tenantId },
-        {
-          // jsonb: TypeORM's deep-partial typing cannot express Record<string, unknown>, hence the cast.
-          settings: { ...tenant.settings, features: [...features] } as never,
-          updatedAt: () => 'now()',
-        },
-      );
+      await this.repository.saveSettings(tenantId, { ...settings, features: [...features] });
       if (before !== enabled) {
         await this.audit.record({
           action: 'feature_flag.updated',

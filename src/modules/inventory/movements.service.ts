@@ -1,21 +1,15 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import { InjectMetric } from '@willsoto/nestjs-prometheus';
 import type { Counter } from 'prom-client';
-import type { DataSource } from 'typeorm';
 import { requestFingerprint } from '../../platform/http/idempotency/request-fingerprint.js';
 import { DomainException } from '../../platform/http/problem-details/problem-details.js';
 import { TenantContext } from '../../platform/tenancy/tenant-context.js';
 import { RbacDenials } from '../auth/index.js';
 import { INVENTORY_MOVEMENTS } from '../../platform/observability/metric-names.js';
-import type { CreateMovementDto, MovementView } from './dto/movement.dto.js';
+import type { CreateMovementDto } from './dto/movement.dto.js';
+import { InventoryRepository, type PostedMovement } from './inventory.repository.js';
 
-export interface PostedMovement {
-  /** True when an earlier request with the same Idempotency-Key already posted it. */
-  replayed: boolean;
-  status: number;
-  body: MovementView;
-}
+export type { PostedMovement } from './inventory.repository.js';
 
 /**
  * Posting is PostgreSQL's job: TypeScript has validated the shape (DTO) and here only checks the adjustment
@@ -24,7 +18,7 @@ export interface PostedMovement {
 @Injectable()
 export class MovementsService {
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly inventory: InventoryRepository,
     private readonly context: TenantContext,
     private readonly denials: RbacDenials,
     @InjectMetric(INVENTORY_MOVEMENTS) private readonly movements: Counter<'type'>,
@@ -48,18 +42,15 @@ export class MovementsService {
     }
     const actor = this.context.actor;
     const fingerprint = idempotencyKey ? requestFingerprint(request.method, request.route, input) : null;
-    const [{ result }] = await this.dataSource.query<[{ result: PostedMovement }]>(
-      'select post_movement($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb, false) as result',
-      [
-        this.context.tenantId,
-        actor.id,
-        actor.kind,
-        idempotencyKey ?? null,
-        fingerprint,
-        JSON.stringify(input),
-        JSON.stringify(this.context.auditOrigin),
-      ],
-    );
+    const result = await this.inventory.postMovement({
+      tenantId: this.context.tenantId,
+      actorId: actor.id,
+      actorKind: actor.kind,
+      idempotencyKey: idempotencyKey ?? null,
+      fingerprint,
+      movement: input,
+      auditOrigin: this.context.auditOrigin,
+    });
     if (!result.replayed) this.movements.inc({ type: input.type });
     return result;
   }

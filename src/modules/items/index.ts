@@ -2,3 +2,4 @@
 export * from './items.module.js';
 export * from './item.entity.js';
 export * from './items.service.js';
+export { likePattern } from './items.repository.js';

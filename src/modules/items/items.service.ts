@@ -1,15 +1,15 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { type Page, keysetPage, toPage } from '../../platform/http/pagination/pagination.js';
+import { type Page, toPage } from '../../platform/http/pagination/pagination.js';
 import {
   DomainException,
   ValidationFailedException,
 } from '../../platform/http/problem-details/problem-details.js';
-import { canonicalQuantity } from '../../platform/http/validation/quantity.js';
 import { TenantTransactions } from '../../platform/tenancy/tenant-transactions.js';
 import { OutboxService } from '../../platform/outbox/outbox.service.js';
 import type { CreateItemDto, ItemQueryDto, ItemUomDto, ItemView, UpdateItemDto } from './dto/item.dto.js';
-import { ItemEntity, ItemUomEntity } from './item.entity.js';
+import type { ItemEntity } from './item.entity.js';
+import { ItemsRepository } from './items.repository.js';
 
 export class ItemNotFoundException extends DomainException {
   constructor(id: string) {
@@ -17,29 +17,18 @@ export class ItemNotFoundException extends DomainException {
   }
 }
 
-/** Escapes LIKE wildcards so a search for "50%" finds "50%", not everything. */
-export function likePattern(search: string): string {
-  return `%${search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-}
-
 @Injectable()
 export class ItemsService {
   constructor(
     private readonly tx: TenantTransactions,
     private readonly outbox: OutboxService,
+    private readonly repository: ItemsRepository,
   ) {}
 
   list(query: ItemQueryDto): Promise<Page<ItemView>> {
     return this.tx.run(async () => {
-      const builder = keysetPage(this.tx.manager.getRepository(ItemEntity).createQueryBuilder('item'), query);
-      builder.andWhere(query.archived ? 'item.archivedAt IS NOT NULL' : 'item.archivedAt IS NULL');
-      if (query.search) {
-        builder.andWhere('(item.sku ILIKE :pattern OR item.name ILIKE :pattern)', {
-          pattern: likePattern(query.search),
-        });
-      }
-      const items = await builder.getMany();
-      const uoms = await this.uomsOf(items.map((item) => item.id));
+      const items = await this.repository.list(query);
+      const uoms = await this.repository.uomsOf(items.map((item) => item.id));
       return toPage(items, query.limit, (item) => present(item, uoms.get(item.id) ?? []));
     });
   }
@@ -47,7 +36,7 @@ export class ItemsService {
   get(id: string): Promise<ItemView> {
     return this.tx.run(async () => {
       const item = await this.find(id);
-      return present(item, (await this.uomsOf([id])).get(id) ?? []);
+      return present(item, (await this.repository.uomsOf([id])).get(id) ?? []);
     });
   }
 
@@ -55,7 +44,7 @@ export class ItemsService {
     assertUoms(input.baseUom, input.uoms ?? []);
     return this.tx.run(async () => {
       const id = randomUUID();
-      await this.tx.manager.insert(ItemEntity, {
+      await this.repository.insert({
         id,
         sku: input.sku.trim(),
         name: input.name.trim(),
@@ -76,12 +65,12 @@ export class ItemsService {
       const item = await this.find(id, true);
       const baseUom = input.baseUom ?? item.baseUom;
       if (input.uoms || input.baseUom) {
-        assertUoms(baseUom, input.uoms ?? (await this.uomsOf([id])).get(id) ?? []);
+        assertUoms(baseUom, input.uoms ?? (await this.repository.uomsOf([id])).get(id) ?? []);
       }
       const changesStockMeaning =
         (input.baseUom !== undefined && input.baseUom !== item.baseUom) ||
         (input.lotTracked !== undefined && input.lotTracked !== item.lotTracked);
-      if (changesStockMeaning && (await this.hasStockHistory(id))) {
+      if (changesStockMeaning && (await this.repository.hasStockHistory(id))) {
         throw new DomainException(
           409,
           'item-has-history',
@@ -89,19 +78,14 @@ export class ItemsService {
           'baseUom and lotTracked cannot change once the item has ledger entries',
         );
       }
-      await this.tx.manager.update(
-        ItemEntity,
-        { id },
-        {
-          ...(input.sku !== undefined && { sku: input.sku.trim() }),
-          ...(input.name !== undefined && { name: input.name.trim() }),
-          ...(input.description !== undefined && { description: input.description }),
-          ...(input.baseUom !== undefined && { baseUom: input.baseUom }),
-          ...(input.lotTracked !== undefined && { lotTracked: input.lotTracked }),
-          ...(input.negativeStock !== undefined && { negativeStock: input.negativeStock }),
-          updatedAt: () => 'now()',
-        },
-      );
+      await this.repository.update(id, {
+        ...(input.sku !== undefined && { sku: input.sku.trim() }),
+        ...(input.name !== undefined && { name: input.name.trim() }),
+        ...(input.description !== undefined && { description: input.description }),
+        ...(input.baseUom !== undefined && { baseUom: input.baseUom }),
+        ...(input.lotTracked !== undefined && { lotTracked: input.lotTracked }),
+        ...(input.negativeStock !== undefined && { negativeStock: input.negativeStock }),
+      });
       if (input.uoms) await this.replaceUoms(id, input.uoms);
       const updated = await this.get(id);
       await this.outbox.record('item.updated', { ...updated });
@@ -113,64 +97,26 @@ export class ItemsService {
   delete(id: string): Promise<void> {
     return this.tx.run(async () => {
       const item = await this.find(id, true);
-      const archived = await this.hasStockHistory(id);
+      const archived = await this.repository.hasStockHistory(id);
       if (archived) {
         if (item.archivedAt) return;
-        await this.tx.manager.update(
-          ItemEntity,
-          { id },
-          { archivedAt: () => 'now()', updatedAt: () => 'now()' },
-        );
+        await this.repository.archive(id);
       } else {
-        await this.tx.manager.delete(ItemEntity, { id });
+        await this.repository.delete(id);
       }
       await this.outbox.record('item.deleted', { id, sku: item.sku, archived });
     });
   }
 
-  private async hasStockHistory(itemId: string): Promise<boolean> {
-    const rows = await this.tx.manager.query<unknown[]>(
-      `select 1 from inventory_ledger where tenant_id = current_setting('app.tenant_id')::uuid and item_id = $1 limit 1`,
-      [itemId],
-    );
-    return rows.length > 0;
-  }
-
   private async find(id: string, lock = false): Promise<ItemEntity> {
-    const item = await this.tx.manager.getRepository(ItemEntity).findOne({
-      where: { id },
-      ...(lock && { lock: { mode: 'pessimistic_write' as const } }),
-    });
+    const item = await this.repository.findById(id, lock);
     if (!item) throw new ItemNotFoundException(id);
     return item;
   }
 
   private async replaceUoms(itemId: string, uoms: ItemUomDto[]): Promise<void> {
-    await this.tx.manager.delete(ItemUomEntity, { itemId });
-    if (uoms.length > 0) {
-      await this.tx.manager.insert(
-        ItemUomEntity,
-        uoms.map((uom) => ({ itemId, code: uom.code, factor: uom.factor })),
-      );
-    }
-  }
-
-  private async uomsOf(itemIds: string[]): Promise<Map<string, ItemUomDto[]>> {
-    const result = new Map<string, ItemUomDto[]>();
-    if (itemIds.length === 0) return result;
-    const rows = await this.tx.manager
-      .getRepository(ItemUomEntity)
-      .createQueryBuilder('uom')
-      .where('uom.itemId IN (:...itemIds)', { itemIds })
-      .orderBy('uom.code')
-      .getMany();
-    for (const row of rows) {
-      result.set(row.itemId, [
-        ...(result.get(row.itemId) ?? []),
-        { code: row.code, factor: canonicalQuantity(row.factor) },
-      ]);
-    }
-    return result;
+    await this.repository.deleteUoms(itemId);
+    await this.repository.insertUoms(itemId, uoms);
   }
 }
 

@@ -1,9 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { type Page, keysetPage, toPage } from '../../platform/http/pagination/pagination.js';
+import { type Page, toPage } from '../../platform/http/pagination/pagination.js';
 import { DomainException } from '../../platform/http/problem-details/problem-details.js';
 import { TenantTransactions } from '../../platform/tenancy/tenant-transactions.js';
-import { likePattern } from '../items/index.js';
 import { OutboxService } from '../../platform/outbox/outbox.service.js';
 import type {
   CreateLocationDto,
@@ -11,30 +10,19 @@ import type {
   LocationView,
   UpdateLocationDto,
 } from './dto/location.dto.js';
-import { LocationEntity } from './location.entity.js';
+import type { LocationEntity } from './location.entity.js';
+import { LocationsRepository } from './locations.repository.js';
 
 @Injectable()
 export class LocationsService {
   constructor(
     private readonly tx: TenantTransactions,
     private readonly outbox: OutboxService,
+    private readonly repository: LocationsRepository,
   ) {}
 
   list(query: LocationQueryDto): Promise<Page<LocationView>> {
-    return this.tx.run(async () => {
-      const builder = keysetPage(
-        this.tx.manager.getRepository(LocationEntity).createQueryBuilder('location'),
-        query,
-      );
-      builder.andWhere(query.archived ? 'location.archivedAt IS NOT NULL' : 'location.archivedAt IS NULL');
-      if (query.search) {
-        builder.andWhere(
-          '(location.site ILIKE :pattern OR location.name ILIKE :pattern OR location.code ILIKE :pattern)',
-          { pattern: likePattern(query.search) },
-        );
-      }
-      return toPage(await builder.getMany(), query.limit, present);
-    });
+    return this.tx.run(async () => toPage(await this.repository.list(query), query.limit, present));
   }
 
   get(id: string): Promise<LocationView> {
@@ -44,7 +32,7 @@ export class LocationsService {
   create(input: CreateLocationDto): Promise<LocationView> {
     return this.tx.run(async () => {
       const id = randomUUID();
-      await this.tx.manager.insert(LocationEntity, {
+      await this.repository.insert({
         id,
         site: input.site.trim(),
         name: input.name.trim(),
@@ -60,17 +48,12 @@ export class LocationsService {
   update(id: string, input: UpdateLocationDto): Promise<LocationView> {
     return this.tx.run(async () => {
       await this.find(id, true);
-      await this.tx.manager.update(
-        LocationEntity,
-        { id },
-        {
-          ...(input.site !== undefined && { site: input.site.trim() }),
-          ...(input.name !== undefined && { name: input.name.trim() }),
-          ...(input.code !== undefined && { code: input.code?.trim() ?? null }),
-          ...(input.type !== undefined && { type: input.type?.trim() ?? null }),
-          updatedAt: () => 'now()',
-        },
-      );
+      await this.repository.update(id, {
+        ...(input.site !== undefined && { site: input.site.trim() }),
+        ...(input.name !== undefined && { name: input.name.trim() }),
+        ...(input.code !== undefined && { code: input.code?.trim() ?? null }),
+        ...(input.type !== undefined && { type: input.type?.trim() ?? null }),
+      });
       const location = await this.get(id);
       await this.outbox.record('location.updated', { ...location });
       return location;
@@ -81,20 +64,12 @@ export class LocationsService {
   delete(id: string): Promise<void> {
     return this.tx.run(async () => {
       const location = await this.find(id, true);
-      const rows = await this.tx.manager.query<unknown[]>(
-        `select 1 from inventory_ledger where tenant_id = current_setting('app.tenant_id')::uuid and location_id = $1 limit 1`,
-        [id],
-      );
-      const archived = rows.length > 0;
+      const archived = await this.repository.hasStockHistory(id);
       if (archived) {
         if (location.archivedAt) return;
-        await this.tx.manager.update(
-          LocationEntity,
-          { id },
-          { archivedAt: () => 'now()', updatedAt: () => 'now()' },
-        );
+        await this.repository.archive(id);
       } else {
-        await this.tx.manager.delete(LocationEntity, { id });
+        await this.repository.delete(id);
       }
       await this.outbox.record('location.deleted', {
         id,
@@ -106,10 +81,7 @@ export class LocationsService {
   }
 
   private async find(id: string, lock = false): Promise<LocationEntity> {
-    const location = await this.tx.manager.getRepository(LocationEntity).findOne({
-      where: { id },
-      ...(lock && { lock: { mode: 'pessimistic_write' as const } }),
-    });
+    const location = await this.repository.findById(id, lock);
     if (!location) throw new DomainException(404, 'not-found', 'Not found', `No location ${id}`);
     return location;
   }

@@ -1,11 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import {
-  type Page,
-  type PageQueryDto,
-  keysetPage,
-  toPage,
-} from '../../platform/http/pagination/pagination.js';
+import { type Page, type PageQueryDto, toPage } from '../../platform/http/pagination/pagination.js';
 import {
   DomainException,
   ValidationFailedException,
@@ -15,13 +10,16 @@ import { TenantTransactions } from '../../platform/tenancy/tenant-transactions.j
 import { AccessChangeListener } from '../../platform/tenancy/access-change-listener.js';
 import type { CreateRoleDto, PermissionView, RoleView, UpdateRoleDto } from './dto/role.dto.js';
 import { DEFAULT_ROLES, isPermission } from '../../platform/access/permissions.js';
-import { RoleEntity, RolePermissionEntity } from './role.entity.js';
+import type { RoleEntity } from './role.entity.js';
+import { RolesRepository } from './roles.repository.js';
 
 export class RoleNotFoundException extends DomainException {
   constructor(id: string) {
     super(404, 'not-found', 'Not found', `No role ${id}`);
   }
 }
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Roles of the context's tenant. Every method runs in (or joins) the tenant's transaction. */
 @Injectable()
@@ -30,6 +28,7 @@ export class RolesService {
     private readonly tx: TenantTransactions,
     private readonly context: TenantContext,
     private readonly changes: AccessChangeListener,
+    private readonly repository: RolesRepository,
   ) {}
 
   /** Creates the five system roles in the current transaction's tenant; returns their ids by name. */
@@ -37,27 +36,15 @@ export class RolesService {
     const ids = new Map<string, string>();
     for (const role of DEFAULT_ROLES) {
       const id = randomUUID();
-      await this.tx.manager.insert(RoleEntity, {
-        id,
-        name: role.name,
-        description: role.description,
-        system: true,
-      });
-      await this.tx.manager.insert(
-        RolePermissionEntity,
-        role.permissions.map((permission) => ({ roleId: id, permission })),
-      );
+      await this.repository.insert({ id, name: role.name, description: role.description, system: true });
+      await this.repository.insertPermissions(id, role.permissions);
       ids.set(role.name, id);
     }
     return ids;
   }
 
   async catalog(): Promise<PermissionView[]> {
-    const rows = await this.tx.run(() =>
-      this.tx.manager.query<{ code: string; description: string }[]>(
-        `select code, description from permissions order by code`,
-      ),
-    );
+    const rows = await this.tx.run(() => this.repository.permissionCatalog());
     return rows.map(({ code, description }) => {
       const [resource, action] = code.split(':');
       return { code, resource: resource, action: action, description };
@@ -66,9 +53,8 @@ export class RolesService {
 
   list(query: PageQueryDto): Promise<Page<RoleView>> {
     return this.tx.run(async () => {
-      const builder = keysetPage(this.tx.manager.getRepository(RoleEntity).createQueryBuilder('role'), query);
-      const roles = await builder.getMany();
-      const permissions = await this.permissionsOf(roles.map((role) => role.id));
+      const roles = await this.repository.list(query);
+      const permissions = await this.repository.permissionsOf(roles.map((role) => role.id));
       return toPage(roles, query.limit, (role) => present(role, permissions.get(role.id) ?? []));
     });
   }
@@ -76,7 +62,7 @@ export class RolesService {
   get(id: string): Promise<RoleView> {
     return this.tx.run(async () => {
       const role = await this.find(id);
-      const permissions = await this.permissionsOf([id]);
+      const permissions = await this.repository.permissionsOf([id]);
       return present(role, permissions.get(id) ?? []);
     });
   }
@@ -85,7 +71,7 @@ export class RolesService {
     assertPermissions(input.permissions);
     return this.tx.run(async () => {
       const id = randomUUID();
-      await this.tx.manager.insert(RoleEntity, {
+      await this.repository.insert({
         id,
         name: input.name.trim(),
         description: input.description ?? null,
@@ -108,15 +94,10 @@ export class RolesService {
           `${role.name} is a system role: only its description can change`,
         );
       }
-      await this.tx.manager.update(
-        RoleEntity,
-        { id },
-        {
-          ...(input.name !== undefined && { name: input.name.trim() }),
-          ...(input.description !== undefined && { description: input.description }),
-          updatedAt: () => 'now()',
-        },
-      );
+      await this.repository.update(id, {
+        ...(input.name !== undefined && { name: input.name.trim() }),
+        ...(input.description !== undefined && { description: input.description }),
+      });
       if (input.permissions) await this.replacePermissions(id, input.permissions);
       this.announceAccessChange();
       return this.get(id);
@@ -135,7 +116,7 @@ export class RolesService {
           `${role.name} is a system role and cannot be deleted`,
         );
       }
-      await this.tx.manager.delete(RoleEntity, { id });
+      await this.repository.delete(id);
       this.announceAccessChange();
     });
   }
@@ -143,11 +124,9 @@ export class RolesService {
   /** A role by exact name or id (CLI); 404 otherwise. */
   findByNameOrId(reference: string): Promise<RoleEntity> {
     return this.tx.run(async () => {
-      const repository = this.tx.manager.getRepository(RoleEntity);
-      const byName = await repository.findOneBy({ name: reference });
+      const byName = await this.repository.findByName(reference);
       if (byName) return byName;
-      const isUuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(reference);
-      const byId = isUuid ? await repository.findOneBy({ id: reference }) : null;
+      const byId = UUID.test(reference) ? await this.repository.findById(reference) : null;
       if (!byId) throw new RoleNotFoundException(reference);
       return byId;
     });
@@ -163,42 +142,21 @@ export class RolesService {
   async assertExist(ids: string[]): Promise<void> {
     const unique = [...new Set(ids)];
     if (unique.length === 0) return;
-    const found = await this.tx.manager.getRepository(RoleEntity).countBy(unique.map((id) => ({ id })));
+    const found = await this.repository.countByIds(unique);
     if (found !== unique.length) {
       throw new DomainException(404, 'not-found', 'Not found', 'One or more roles do not exist');
     }
   }
 
   private async find(id: string, lock = false): Promise<RoleEntity> {
-    const role = await this.tx.manager.getRepository(RoleEntity).findOne({
-      where: { id },
-      ...(lock && { lock: { mode: 'pessimistic_write' as const } }),
-    });
+    const role = await this.repository.findById(id, lock);
     if (!role) throw new RoleNotFoundException(id);
     return role;
   }
 
   private async replacePermissions(roleId: string, permissions: string[]): Promise<void> {
-    await this.tx.manager.delete(RolePermissionEntity, { roleId });
-    if (permissions.length > 0) {
-      await this.tx.manager.insert(
-        RolePermissionEntity,
-        permissions.map((permission) => ({ roleId, permission })),
-      );
-    }
-  }
-
-  private async permissionsOf(roleIds: string[]): Promise<Map<string, string[]>> {
-    const result = new Map<string, string[]>();
-    if (roleIds.length === 0) return result;
-    const rows = await this.tx.manager
-      .getRepository(RolePermissionEntity)
-      .createQueryBuilder('rp')
-      .where('rp.roleId IN (:...roleIds)', { roleIds })
-      .orderBy('rp.permission')
-      .getMany();
-    for (const row of rows) result.set(row.roleId, [...(result.get(row.roleId) ?? []), row.permission]);
-    return result;
+    await this.repository.deletePermissions(roleId);
+    await this.repository.insertPermissions(roleId, permissions);
   }
 }
 

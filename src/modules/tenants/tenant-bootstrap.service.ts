@@ -1,15 +1,10 @@
 import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { InjectDataSource } from '@nestjs/typeorm';
 import { randomBytes } from 'node:crypto';
-import type { DataSource } from 'typeorm';
 import type { Environment } from '../../platform/config/environment.js';
-import { MAINTENANCE_DATA_SOURCE } from '../../platform/database/database.constants.js';
+import { TenantBootstrapRepository } from './tenant-bootstrap.repository.js';
 import { DEFAULT_TENANT_SLUG } from './tenant-directory.service.js';
 import { TenantsService } from './tenants.service.js';
-
-/** Held while checking for and creating the first tenant, so replicas starting together create it once. */
-const BOOTSTRAP_LOCK_KEY = 7_364_002;
 
 /**
  * First start on an empty database: creates the tenant `default` and a platform administrator in it
@@ -23,7 +18,7 @@ export class TenantBootstrap implements OnApplicationBootstrap {
   constructor(
     private readonly tenants: TenantsService,
     private readonly config: ConfigService<Environment, true>,
-    @InjectDataSource(MAINTENANCE_DATA_SOURCE) private readonly owner: DataSource,
+    private readonly repository: TenantBootstrapRepository,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -32,14 +27,12 @@ export class TenantBootstrap implements OnApplicationBootstrap {
 
   /** Returns true when it created the default tenant. */
   async bootstrap(): Promise<boolean> {
-    const lock = this.owner.createQueryRunner();
-    await lock.connect();
+    // Replicas starting together: one creates the tenant, the others wait and then find it.
+    const connection = this.repository.connection();
+    await connection.connect();
     try {
-      await lock.query('select pg_advisory_lock($1)', [BOOTSTRAP_LOCK_KEY]);
-      const [{ exists }] = (await lock.query('select exists (select 1 from tenants)')) as [
-        { exists: boolean },
-      ];
-      if (exists) return false;
+      await this.repository.lock(connection);
+      if (await this.repository.anyTenantExists(connection)) return false;
 
       const email = this.config.get('BOOTSTRAP_ADMIN_EMAIL', { infer: true });
       const configured = this.config.get('BOOTSTRAP_ADMIN_PASSWORD', { infer: true });
@@ -55,8 +48,8 @@ export class TenantBootstrap implements OnApplicationBootstrap {
       if (!configured) printGeneratedPassword(email, password);
       return true;
     } finally {
-      await lock.query('select pg_advisory_unlock($1)', [BOOTSTRAP_LOCK_KEY]).catch(() => undefined);
-      await lock.release();
+      await this.repository.unlock(connection).catch(() => undefined);
+      await connection.release();
     }
   }
 }

@@ -1,10 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource } from 'typeorm';
 import type { Environment } from '../../platform/config/environment.js';
 import { AccessChangeListener } from '../../platform/tenancy/access-change-listener.js';
-import { TenantEntity } from './tenant.entity.js';
+import type { TenantEntity } from './tenant.entity.js';
+import { TenantsRepository } from './tenants.repository.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -22,7 +21,7 @@ export class TenantDirectory {
   private readonly cache = new Map<string, { tenant: TenantEntity | null; expiresAt: number }>();
 
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly repository: TenantsRepository,
     config: ConfigService<Environment, true>,
     private readonly changes: AccessChangeListener,
   ) {
@@ -35,10 +34,9 @@ export class TenantDirectory {
     const key = reference.toLowerCase();
     const cached = this.changes.healthy ? this.cache.get(key) : undefined;
     if (cached && cached.expiresAt > Date.now()) return cached.tenant;
-    const repository = this.dataSource.getRepository(TenantEntity);
     const tenant = UUID.test(key)
-      ? await repository.findOneBy({ id: key })
-      : await repository.findOneBy({ slug: key });
+      ? await this.repository.lookUpById(key)
+      : await this.repository.lookUpBySlug(key);
     if (this.ttlMs > 0) {
       if (this.cache.size > 10_000) this.cache.clear();
       this.cache.set(key, { tenant, expiresAt: Date.now() + this.ttlMs });

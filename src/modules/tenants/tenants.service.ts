@@ -1,13 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { instanceToPlain } from 'class-transformer';
-import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity.js';
-import {
-  type Page,
-  type PageQueryDto,
-  keysetPage,
-  toPage,
-} from '../../platform/http/pagination/pagination.js';
+import { type Page, type PageQueryDto, toPage } from '../../platform/http/pagination/pagination.js';
 import { DomainException } from '../../platform/http/problem-details/problem-details.js';
 import { TenantContext } from '../../platform/tenancy/tenant-context.js';
 import { TenantTransactions } from '../../platform/tenancy/tenant-transactions.js';
@@ -18,7 +12,8 @@ import type { UserView } from '../users/index.js';
 import { UsersService } from '../users/index.js';
 import type { CreateTenantDto, TenantView, UpdateTenantDto } from './dto/tenant.dto.js';
 import { TenantDirectory } from './tenant-directory.service.js';
-import { TenantEntity, type TenantSettings } from './tenant.entity.js';
+import type { TenantEntity, TenantSettings } from './tenant.entity.js';
+import { TenantsRepository } from './tenants.repository.js';
 
 export class TenantNotFoundException extends DomainException {
   constructor(reference: string) {
@@ -44,6 +39,7 @@ export class TenantsService {
     private readonly users: UsersService,
     private readonly changes: AccessChangeListener,
     private readonly audit: AuditService,
+    private readonly repository: TenantsRepository,
   ) {}
 
   /**
@@ -58,7 +54,7 @@ export class TenantsService {
       id,
       () =>
         this.tx.run(async () => {
-          await this.tx.manager.insert(TenantEntity, {
+          await this.repository.insert({
             id,
             name: input.name.trim(),
             slug: input.slug,
@@ -76,7 +72,7 @@ export class TenantsService {
               platformAdmin: 'platformAdmin' in input.admin ? Boolean(input.admin.platformAdmin) : false,
             });
           }
-          const tenant = present(await this.tx.manager.getRepository(TenantEntity).findOneByOrFail({ id }));
+          const tenant = present(await this.repository.findByIdOrFail(id));
           await this.audit.record({
             action: 'tenant.created',
             entityType: 'tenant',
@@ -93,13 +89,7 @@ export class TenantsService {
   }
 
   list(query: PageQueryDto): Promise<Page<TenantView>> {
-    return this.tx.runGlobal(async () => {
-      const builder = keysetPage(
-        this.tx.manager.getRepository(TenantEntity).createQueryBuilder('tenant'),
-        query,
-      );
-      return toPage(await builder.getMany(), query.limit, present);
-    });
+    return this.tx.runGlobal(async () => toPage(await this.repository.list(query), query.limit, present));
   }
 
   async get(reference: string): Promise<TenantView> {
@@ -113,21 +103,14 @@ export class TenantsService {
       id,
       () =>
         this.tx.run(async () => {
-          const tenant = await this.tx.manager
-            .getRepository(TenantEntity)
-            .findOne({ where: { id }, lock: { mode: 'pessimistic_write' } });
+          const tenant = await this.repository.findByIdForUpdate(id);
           if (!tenant) throw new TenantNotFoundException(id);
-          await this.tx.manager.update(
-            TenantEntity,
-            { id },
-            {
-              ...(input.name !== undefined && { name: input.name.trim() }),
-              ...(input.status !== undefined && { status: input.status }),
-              ...(input.settings !== undefined && { settings: toSettings(input.settings) }),
-              updatedAt: () => 'now()',
-            },
-          );
-          const after = present(await this.tx.manager.getRepository(TenantEntity).findOneByOrFail({ id }));
+          await this.repository.update(id, {
+            ...(input.name !== undefined && { name: input.name.trim() }),
+            ...(input.status !== undefined && { status: input.status }),
+            ...(input.settings !== undefined && { settings: toSettings(input.settings) }),
+          });
+          const after = present(await this.repository.findByIdOrFail(id));
           await this.audit.record({
             action: 'tenant.updated',
             entityType: 'tenant',
@@ -160,9 +143,7 @@ export class TenantsService {
   private async findFresh(reference: string): Promise<TenantEntity> {
     const tenant = await this.directory.find(reference);
     if (!tenant) throw new TenantNotFoundException(reference);
-    const fresh = await this.tx.runGlobal(() =>
-      this.tx.manager.getRepository(TenantEntity).findOneBy({ id: tenant.id }),
-    );
+    const fresh = await this.tx.runGlobal(() => this.repository.findById(tenant.id));
     if (!fresh) throw new TenantNotFoundException(reference);
     return fresh;
   }
@@ -177,10 +158,8 @@ export class TenantsService {
 }
 
 /** Validated DTO (or CLI input) to the stored shape, without undefined members. */
-function toSettings(settings: object | undefined): QueryDeepPartialEntity<TenantSettings> {
-  // jsonb: TypeORM's deep-partial typing cannot express Record<string, unknown> (branding), hence the cast.
-  const plain = settings ? (instanceToPlain(settings, { exposeUnsetFields: false }) as TenantSettings) : {};
-  return plain;
+function toSettings(settings: object | undefined): TenantSettings {
+  return settings ? (instanceToPlain(settings, { exposeUnsetFields: false }) as TenantSettings) : {};
 }
 
 export function present(tenant: TenantEntity): TenantView {

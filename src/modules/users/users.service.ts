@@ -1,11 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import {
-  type Page,
-  type PageQueryDto,
-  keysetPage,
-  toPage,
-} from '../../platform/http/pagination/pagination.js';
+import { type Page, type PageQueryDto, toPage } from '../../platform/http/pagination/pagination.js';
 import { DomainException } from '../../platform/http/problem-details/problem-details.js';
 import { TenantContext } from '../../platform/tenancy/tenant-context.js';
 import { TenantTransactions } from '../../platform/tenancy/tenant-transactions.js';
@@ -14,7 +9,8 @@ import { AuditService } from '../audit/index.js';
 import { RolesService } from '../roles/index.js';
 import type { CreateUserDto, UpdateUserDto, UserView } from './dto/user.dto.js';
 import { PasswordHasher } from './password-hasher.js';
-import { UserEntity, UserRoleEntity } from './user.entity.js';
+import type { UserEntity } from './user.entity.js';
+import { UsersRepository } from './users.repository.js';
 
 export class UserNotFoundException extends DomainException {
   constructor(id: string) {
@@ -40,13 +36,13 @@ export class UsersService {
     private readonly passwords: PasswordHasher,
     private readonly changes: AccessChangeListener,
     private readonly audit: AuditService,
+    private readonly repository: UsersRepository,
   ) {}
 
   list(query: PageQueryDto): Promise<Page<UserView>> {
     return this.tx.run(async () => {
-      const builder = keysetPage(this.tx.manager.getRepository(UserEntity).createQueryBuilder('user'), query);
-      const users = await builder.getMany();
-      const roles = await this.roleIdsOf(users.map((user) => user.id));
+      const users = await this.repository.list(query);
+      const roles = await this.repository.roleIdsOf(users.map((user) => user.id));
       return toPage(users, query.limit, (user) => present(user, roles.get(user.id) ?? []));
     });
   }
@@ -54,7 +50,7 @@ export class UsersService {
   get(id: string): Promise<UserView> {
     return this.tx.run(async () => {
       const user = await this.find(id);
-      return present(user, (await this.roleIdsOf([id])).get(id) ?? []);
+      return present(user, (await this.repository.roleIdsOf([id])).get(id) ?? []);
     });
   }
 
@@ -64,7 +60,7 @@ export class UsersService {
     return this.tx.run(async () => {
       await this.roles.assertExist(input.roleIds);
       const id = randomUUID();
-      await this.tx.manager.insert(UserEntity, {
+      await this.repository.insert({
         id,
         email: input.email.trim().toLowerCase(),
         name: input.name ?? null,
@@ -90,16 +86,11 @@ export class UsersService {
         );
       }
       if (input.roleIds) await this.roles.assertExist(input.roleIds);
-      await this.tx.manager.update(
-        UserEntity,
-        { id },
-        {
-          ...(input.name !== undefined && { name: input.name }),
-          ...(input.status !== undefined && { status: input.status }),
-          ...(input.platformAdmin !== undefined && { platformAdmin: input.platformAdmin }),
-          updatedAt: () => 'now()',
-        },
-      );
+      await this.repository.update(id, {
+        ...(input.name !== undefined && { name: input.name }),
+        ...(input.status !== undefined && { status: input.status }),
+        ...(input.platformAdmin !== undefined && { platformAdmin: input.platformAdmin }),
+      });
       if (input.roleIds) await this.replaceRoles(id, input.roleIds);
       this.announceAccessChange();
       return this.get(id);
@@ -114,22 +105,8 @@ export class UsersService {
     return this.tx.run(async () => {
       const user = await this.find(id, true);
       if (user.status === 'deleted') return;
-      await this.audit.named('user.erased', () =>
-        this.tx.manager.update(
-          UserEntity,
-          { id },
-          {
-            email: null,
-            name: null,
-            passwordHash: null,
-            status: 'deleted',
-            platformAdmin: false,
-            erasedAt: () => 'now()',
-            updatedAt: () => 'now()',
-          },
-        ),
-      );
-      await this.tx.manager.delete(UserRoleEntity, { userId: id });
+      await this.audit.named('user.erased', () => this.repository.erase(id));
+      await this.repository.deleteRoles(id);
       this.announceAccessChange();
     });
   }
@@ -140,13 +117,7 @@ export class UsersService {
       const user = await this.find(userId, true);
       if (user.status === 'deleted') throw new UserNotFoundException(userId);
       await this.roles.assertExist([roleId]);
-      await this.tx.manager
-        .createQueryBuilder()
-        .insert()
-        .into(UserRoleEntity)
-        .values({ userId, roleId })
-        .orIgnore()
-        .execute();
+      await this.repository.addRole(userId, roleId);
       this.announceAccessChange();
       return this.get(userId);
     });
@@ -154,20 +125,11 @@ export class UsersService {
 
   /** The user with this e-mail and its password hash, for login; erased users have no e-mail. */
   findForLogin(email: string): Promise<UserEntity | null> {
-    return this.tx.run(() =>
-      this.tx.manager
-        .getRepository(UserEntity)
-        .createQueryBuilder('user')
-        .addSelect('user.passwordHash')
-        .where('user.email = :email', { email: email.trim().toLowerCase() })
-        .getOne(),
-    );
+    return this.tx.run(() => this.repository.findWithPasswordHash(email.trim().toLowerCase()));
   }
 
   findByEmail(email: string): Promise<UserEntity | null> {
-    return this.tx.run(() =>
-      this.tx.manager.getRepository(UserEntity).findOneBy({ email: email.trim().toLowerCase() }),
-    );
+    return this.tx.run(() => this.repository.findByEmail(email.trim().toLowerCase()));
   }
 
   /** After commit: this tenant's cached principals are stale (see AccessChangeListener). */
@@ -190,35 +152,14 @@ export class UsersService {
   }
 
   private async find(id: string, lock = false): Promise<UserEntity> {
-    const user = await this.tx.manager.getRepository(UserEntity).findOne({
-      where: { id },
-      ...(lock && { lock: { mode: 'pessimistic_write' as const } }),
-    });
+    const user = await this.repository.findById(id, lock);
     if (!user) throw new UserNotFoundException(id);
     return user;
   }
 
   private async replaceRoles(userId: string, roleIds: string[]): Promise<void> {
-    await this.tx.manager.delete(UserRoleEntity, { userId });
-    if (roleIds.length > 0) {
-      await this.tx.manager.insert(
-        UserRoleEntity,
-        roleIds.map((roleId) => ({ userId, roleId })),
-      );
-    }
-  }
-
-  private async roleIdsOf(userIds: string[]): Promise<Map<string, string[]>> {
-    const result = new Map<string, string[]>();
-    if (userIds.length === 0) return result;
-    const rows = await this.tx.manager
-      .getRepository(UserRoleEntity)
-      .createQueryBuilder('ur')
-      .where('ur.userId IN (:...userIds)', { userIds })
-      .orderBy('ur.roleId')
-      .getMany();
-    for (const row of rows) result.set(row.userId, [...(result.get(row.userId) ?? []), row.roleId]);
-    return result;
+    await this.repository.deleteRoles(userId);
+    await this.repository.insertRoles(userId, roleIds);
   }
 }
 

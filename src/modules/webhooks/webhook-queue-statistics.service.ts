@@ -1,8 +1,7 @@
 import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { InjectMetric } from '@willsoto/nestjs-prometheus';
 import type { Gauge } from 'prom-client';
-import { MaintenanceDatabase } from '../../platform/database/maintenance-database.js';
-import { allowCrossTenantStatistics } from '../../platform/database/session-settings.js';
+import { WebhookMaintenanceRepository } from './webhook-maintenance.repository.js';
 import { WEBHOOK_DLQ_SIZE, WEBHOOK_QUEUE_DEPTH } from '../../platform/observability/metric-names.js';
 
 const REFRESH_MS = 15_000;
@@ -18,7 +17,7 @@ export class WebhookQueueStatistics implements OnApplicationBootstrap, OnApplica
   private timer?: NodeJS.Timeout;
 
   constructor(
-    private readonly maintenance: MaintenanceDatabase,
+    private readonly deliveries: WebhookMaintenanceRepository,
     @InjectMetric(WEBHOOK_QUEUE_DEPTH) private readonly depth: Gauge,
     @InjectMetric(WEBHOOK_DLQ_SIZE) private readonly dlq: Gauge,
   ) {}
@@ -35,14 +34,7 @@ export class WebhookQueueStatistics implements OnApplicationBootstrap, OnApplica
   /** Returns the figures it set (for tests); a failure keeps the previous values and is logged. */
   async refresh(): Promise<{ due: number; dlq: number } | undefined> {
     try {
-      const [figures] = await this.maintenance.owner.transaction(async (manager) => {
-        await allowCrossTenantStatistics(manager);
-        return manager.query<Array<{ due: number; dlq: number }>>(
-          `select count(*) filter (where status = 'pending' and next_attempt_at <= now())::int as due,
-                  count(*) filter (where status = 'dlq')::int as dlq
-             from webhook_deliveries where status in ('pending', 'dlq')`,
-        );
-      });
+      const figures = await this.deliveries.queueFigures();
       this.depth.set(figures.due);
       this.dlq.set(figures.dlq);
       return figures;

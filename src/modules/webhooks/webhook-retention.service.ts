@@ -3,6 +3,7 @@ import { ConfigService } from '@nestjs/config';
 import type { Environment } from '../../platform/config/environment.js';
 import { MaintenanceDatabase } from '../../platform/database/maintenance-database.js';
 import { JobRunner } from '../../platform/jobs/job-runner.service.js';
+import { WebhookMaintenanceRepository } from './webhook-maintenance.repository.js';
 
 /**
  * Deletes finished deliveries (success, dlq) older than WEBHOOK_RETENTION_DAYS with their attempts, tenant by
@@ -15,6 +16,7 @@ export class WebhookRetention implements OnApplicationBootstrap {
     private readonly config: ConfigService<Environment, true>,
     private readonly jobs: JobRunner,
     private readonly maintenance: MaintenanceDatabase,
+    private readonly deliveries: WebhookMaintenanceRepository,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -31,16 +33,9 @@ export class WebhookRetention implements OnApplicationBootstrap {
     const outcome = await this.jobs.run('purge-webhook-deliveries', async () => {
       let deleted = 0;
       for (const tenant of await this.maintenance.tenants()) {
-        deleted += await this.maintenance.inTenant(tenant.id, async (runner) => {
-          // TypeORM answers a DELETE with [rows, affected count].
-          const [, count] = (await runner.query(
-            `delete from webhook_deliveries
-              where tenant_id = $1 and status in ('success', 'dlq')
-                and completed_at < now() - make_interval(days => $2)`,
-            [tenant.id, days],
-          )) as [unknown[], number];
-          return count;
-        });
+        deleted += await this.maintenance.inTenant(tenant.id, (runner) =>
+          this.deliveries.deleteFinishedBefore(runner, tenant.id, days),
+        );
       }
       return deleted;
     });

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { type Page, decodeCursor, encodeCursor } from '../../platform/http/pagination/pagination.js';
+import { pageFromRows } from '../../platform/http/pagination/keyset-sql.js';
+import { type Page, decodeCursor } from '../../platform/http/pagination/pagination.js';
 import {
   DomainException,
   ValidationFailedException,
@@ -16,35 +17,29 @@ import type {
   WebhookWithSecretView,
 } from './dto/webhook.dto.js';
 import { EVENT_TYPES } from './event-catalog.js';
+import { type EndpointRow, WebhookEndpointsRepository } from './webhook-endpoints.repository.js';
 import { WebhookSecrets } from './webhook-secrets.js';
 import { WebhookUrlGuard } from './webhook-url-guard.js';
+import { presentDelivery, presentEndpoint } from './webhooks.presenter.js';
 
 /** Our signature and protocol headers: a custom header may not set them. */
 const RESERVED_HEADERS =
   /^(webhook-.*|x-webhook-.*|content-type|content-length|host|user-agent|connection|transfer-encoding)$/i;
 const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}$/;
-/** The previous secret keeps signing (as a second signature) this long after a rotation. */
-const ROTATION_OVERLAP = "interval '24 hours'";
+/** The previous secret keeps signing (as a second signature) this long after a rotation (an SQL interval). */
+const ROTATION_OVERLAP = '24 hours';
 
-interface EndpointRow {
-  id: string;
-  name: string;
-  url: string;
-  events: string[];
-  headers: Record<string, string>;
-  retry_count: number;
-  timeout_ms: number;
-  status: string;
-  last_success_at: Date | null;
-  last_failure_at: Date | null;
-  failure_count: number;
-  created_at: Date;
-}
+/** A cursor we issued holds (created_at, id) of the last row shown. */
+const cursorPosition = (cursor: string | undefined) => {
+  const after = decodeCursor(cursor);
+  return after && [after.createdAt, after.id];
+};
 
 @Injectable()
 export class WebhooksService {
   constructor(
     private readonly tx: TenantTransactions,
+    private readonly endpoints: WebhookEndpointsRepository,
     private readonly secrets: WebhookSecrets,
     private readonly urls: WebhookUrlGuard,
     private readonly audit: AuditService,
@@ -55,73 +50,49 @@ export class WebhooksService {
     const secret = this.secrets.generate();
     return this.tx.run(async () => {
       const id = randomUUID();
-      await this.tx.manager.query(
-        `insert into webhook_endpoints (tenant_id, id, name, url, events, headers, retry_count, timeout_ms, status, secret_encrypted)
-         values (current_setting('app.tenant_id')::uuid, $1, $2, $3, $4, $5::jsonb, $6, $7, 'active', $8)`,
-        [
-          id,
-          input.name.trim(),
-          input.url,
-          input.events,
-          JSON.stringify(input.headers ?? {}),
-          input.retryCount ?? 3,
-          input.timeoutMs ?? 10_000,
-          this.secrets.encrypt(secret),
-        ],
-      );
+      await this.endpoints.insert({
+        id,
+        name: input.name.trim(),
+        url: input.url,
+        events: input.events,
+        headers: input.headers ?? {},
+        retryCount: input.retryCount ?? 3,
+        timeoutMs: input.timeoutMs ?? 10_000,
+        secretEncrypted: this.secrets.encrypt(secret),
+      });
       return { ...(await this.get(id)), secret };
     });
   }
 
   list(query: { limit: number; cursor?: string }): Promise<Page<WebhookView>> {
-    const after = decodeCursor(query.cursor);
-    return this.tx.run(async () => {
-      const rows = await this.tx.manager.query<EndpointRow[]>(
-        `select * from webhook_endpoints
-          where ($1::timestamptz is null or (date_trunc('milliseconds', created_at), id) > ($1::timestamptz, $2::uuid))
-          order by date_trunc('milliseconds', created_at), id limit $3`,
-        [after?.createdAt ?? null, after?.id ?? null, query.limit + 1],
-      );
-      const more = rows.length > query.limit;
-      const shown = more ? rows.slice(0, query.limit) : rows;
-      const last = shown.at(-1);
-      return {
-        data: shown.map(present),
-        nextCursor:
-          more && last ? encodeCursor({ createdAt: last.created_at.toISOString(), id: last.id }) : null,
-      };
-    });
+    const after = cursorPosition(query.cursor);
+    return this.tx.run(async () =>
+      pageFromRows(
+        await this.endpoints.page(after, query.limit),
+        query.limit,
+        (row) => [row.created_at.toISOString(), row.id],
+        presentEndpoint,
+      ),
+    );
   }
 
   get(id: string): Promise<WebhookView> {
-    return this.tx.run(async () => present(await this.find(id)));
+    return this.tx.run(async () => presentEndpoint(await this.find(id)));
   }
 
   async update(id: string, input: UpdateWebhookDto): Promise<WebhookView> {
     await this.validate(input);
     return this.tx.run(async () => {
       await this.find(id, true);
-      await this.tx.manager.query(
-        `update webhook_endpoints set
-           name = coalesce($2, name), url = coalesce($3, url), events = coalesce($4, events),
-           headers = coalesce($5::jsonb, headers), retry_count = coalesce($6, retry_count),
-           timeout_ms = coalesce($7, timeout_ms), status = coalesce($8, status),
-           -- re-enabling starts the failure count afresh
-           failure_count = case when $8 = 'active' then 0 else failure_count end,
-           disabled_reason = case when $8 = 'active' then null else disabled_reason end,
-           updated_at = now()
-         where id = $1`,
-        [
-          id,
-          input.name?.trim() ?? null,
-          input.url ?? null,
-          input.events ?? null,
-          input.headers ? JSON.stringify(input.headers) : null,
-          input.retryCount ?? null,
-          input.timeoutMs ?? null,
-          input.status ?? null,
-        ],
-      );
+      await this.endpoints.update(id, {
+        name: input.name?.trim() ?? null,
+        url: input.url ?? null,
+        events: input.events ?? null,
+        headers: input.headers ?? null,
+        retryCount: input.retryCount ?? null,
+        timeoutMs: input.timeoutMs ?? null,
+        status: input.status ?? null,
+      });
       return this.get(id);
     });
   }
@@ -129,7 +100,7 @@ export class WebhooksService {
   delete(id: string): Promise<void> {
     return this.tx.run(async () => {
       await this.find(id, true);
-      await this.tx.manager.query(`delete from webhook_endpoints where id = $1`, [id]);
+      await this.endpoints.delete(id);
     });
   }
 
@@ -138,50 +109,22 @@ export class WebhooksService {
     const secret = this.secrets.generate();
     return this.tx.run(async () => {
       await this.find(id, true);
-      await this.tx.manager.query(
-        `update webhook_endpoints set previous_secret_encrypted = secret_encrypted,
-                previous_secret_expires_at = now() + ${ROTATION_OVERLAP}, secret_encrypted = $2, updated_at = now()
-          where id = $1`,
-        [id, this.secrets.encrypt(secret)],
-      );
+      await this.endpoints.rotateSecret(id, this.secrets.encrypt(secret), ROTATION_OVERLAP);
       return { ...(await this.get(id)), secret };
     });
   }
 
   deliveries(id: string, query: DeliveryQueryDto): Promise<Page<DeliveryView>> {
-    const after = decodeCursor(query.cursor);
+    const after = cursorPosition(query.cursor);
     return this.tx.run(async () => {
       await this.find(id);
-      const rows = await this.tx.manager.query<(DeliveryView & { cursorAt: Date })[]>(
-        `select id, event_id as "eventId", event_type as "eventType", status, attempts, http_status as "httpStatus",
-                error, case when status = 'pending' then next_attempt_at end as "nextRetryAt",
-                created_at as "createdAt", completed_at as "completedAt", created_at as "cursorAt"
-           from webhook_deliveries
-          where endpoint_id = $1 and ($2::text is null or status = $2) and ($3::text is null or event_type = $3)
-            and ($4::timestamptz is null or (date_trunc('milliseconds', created_at), id) > ($4::timestamptz, $5::uuid))
-          order by date_trunc('milliseconds', created_at), id limit $6`,
-        [
-          id,
-          query.status ?? null,
-          query.eventType ?? null,
-          after?.createdAt ?? null,
-          after?.id ?? null,
-          query.limit + 1,
-        ],
+      const rows = await this.endpoints.deliveries(
+        id,
+        { status: query.status, eventType: query.eventType },
+        after,
+        query.limit,
       );
-      const more = rows.length > query.limit;
-      const shown = more ? rows.slice(0, query.limit) : rows;
-      const last = shown.at(-1);
-      return {
-        data: shown.map(({ cursorAt: _cursorAt, ...delivery }) => ({
-          ...delivery,
-          nextRetryAt: iso(delivery.nextRetryAt as unknown as Date | null),
-          createdAt: (delivery.createdAt as unknown as Date).toISOString(),
-          completedAt: iso(delivery.completedAt as unknown as Date | null),
-        })),
-        nextCursor:
-          more && last ? encodeCursor({ createdAt: last.cursorAt.toISOString(), id: last.id }) : null,
-      };
+      return pageFromRows(rows, query.limit, (row) => [row.createdAt.toISOString(), row.id], presentDelivery);
     });
   }
 
@@ -189,11 +132,7 @@ export class WebhooksService {
   sendTest(id: string): Promise<{ eventId: string }> {
     return this.tx.run(async () => {
       const endpoint = await this.find(id);
-      const [{ id: eventId }] = await this.tx.manager.query<[{ id: string }]>(
-        `insert into outbox_events (tenant_id, type, payload)
-         values (current_setting('app.tenant_id')::uuid, 'webhook.test', $1::jsonb) returning id`,
-        [JSON.stringify({ endpointId: endpoint.id, message: 'test' })],
-      );
+      const eventId = await this.endpoints.insertTestEvent({ endpointId: endpoint.id, message: 'test' });
       return { eventId };
     });
   }
@@ -202,18 +141,11 @@ export class WebhooksService {
   retry(id: string, deliveryId?: string): Promise<{ requeued: number }> {
     return this.tx.run(async () => {
       await this.find(id);
-      const [, requeued] = await this.tx.manager.query<[unknown[], number]>(
-        `update webhook_deliveries set status = 'pending', next_attempt_at = now(), completed_at = null
-          where endpoint_id = $1 and (($2::uuid is not null and id = $2 and status in ('failed', 'dlq'))
-                                   or ($2::uuid is null and status = 'dlq'))`,
-        [id, deliveryId ?? null],
-      );
+      const requeued = await this.endpoints.requeue(id, deliveryId ?? null);
       if (deliveryId && requeued === 0) {
-        const [exists] = await this.tx.manager.query<unknown[]>(
-          `select 1 from webhook_deliveries where endpoint_id = $1 and id = $2`,
-          [id, deliveryId],
-        );
-        if (!exists) throw new DomainException(404, 'not-found', 'Not found', `No delivery ${deliveryId}`);
+        if (!(await this.endpoints.deliveryExists(id, deliveryId))) {
+          throw new DomainException(404, 'not-found', 'Not found', `No delivery ${deliveryId}`);
+        }
         throw new DomainException(
           409,
           'illegal-transition',
@@ -227,7 +159,7 @@ export class WebhooksService {
         entityId: deliveryId ?? id,
         after: { endpointId: id, requeued },
       });
-      await this.tx.manager.query(`select pg_notify('webhook_deliveries', current_setting('app.tenant_id'))`);
+      await this.endpoints.notifyDispatchers();
       return { requeued };
     });
   }
@@ -259,30 +191,8 @@ export class WebhooksService {
   }
 
   private async find(id: string, lock = false): Promise<EndpointRow> {
-    const [row] = await this.tx.manager.query<EndpointRow[]>(
-      `select * from webhook_endpoints where id = $1 ${lock ? 'for update' : ''}`,
-      [id],
-    );
+    const row = await this.endpoints.find(id, lock);
     if (!row) throw new DomainException(404, 'not-found', 'Not found', `No webhook endpoint ${id}`);
     return row;
   }
-}
-
-const iso = (value: Date | null) => value?.toISOString() ?? null;
-
-function present(row: EndpointRow): WebhookView {
-  return {
-    id: row.id,
-    name: row.name,
-    url: row.url,
-    events: row.events,
-    headers: row.headers,
-    retryCount: row.retry_count,
-    timeoutMs: row.timeout_ms,
-    status: row.status,
-    lastSuccessAt: iso(row.last_success_at),
-    lastFailureAt: iso(row.last_failure_at),
-    failureCount: row.failure_count,
-    createdAt: row.created_at.toISOString(),
-  };
 }

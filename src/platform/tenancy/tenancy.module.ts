@@ -1,6 +1,4 @@
 import { Global, Module } from '@nestjs/common';
-import { APP_INTERCEPTOR } from '@nestjs/core';
-import { IdempotencyInterceptor } from '../http/idempotency/idempotency.interceptor.js';
 import { TenantStampSubscriber } from './tenant-stamp.subscriber.js';
 import { TenantTransactionInterceptor } from './tenant-transaction.interceptor.js';
 import { AccessChangeListener } from './access-change-listener.js';
@@ -18,10 +16,9 @@ import { TenantTransactions } from './tenant-transactions.js';
     TenantContext,
     TenantTransactions,
     TenantStampSubscriber,
-    // Order matters: the transaction is opened first, and the idempotency claim is its first statement.
-    { provide: APP_INTERCEPTOR, useClass: TenantTransactionInterceptor },
-    { provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor },
+    // Installed as a global interceptor by the request pipeline (src/request-pipeline.module.ts).
+    TenantTransactionInterceptor,
   ],
-  exports: [AccessChangeListener, TenantContext, TenantTransactions],
+  exports: [AccessChangeListener, TenantContext, TenantTransactions, TenantTransactionInterceptor],
 })
 export class TenancyModule {}

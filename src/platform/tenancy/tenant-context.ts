@@ -1,14 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { ClsService, ClsServiceManager } from 'nestjs-cls';
 import type { AuditOrigin } from '../database/session-settings.js';
-
-/** Who is acting: a user, an API key, or the system itself (jobs, CLI commands). */
-export type Principal =
-  | { kind: 'user'; userId: string; platformAdmin: boolean }
-  | { kind: 'api-key'; apiKeyId: string }
-  | { kind: 'system'; name: string }
-  /** Not authenticated yet: a public route that runs in a tenant (login). */
-  | { kind: 'anonymous' };
+import type { Principal, RequestOrigin, RequestStore, TenantState } from './request-store.js';
 
 /** Thrown when tenant-bound code runs without a tenant: a programming error, never a client's fault. */
 export class TenantContextMissingError extends Error {
@@ -18,20 +11,10 @@ export class TenantContextMissingError extends Error {
   }
 }
 
-interface TenantState {
-  tenantId: string;
-  principal: Principal;
-  permissions: ReadonlySet<string>;
-}
+/** The CLS key of the request's origin, for the CLS middleware's setup (app.module.ts). */
+export const ORIGIN = 'origin' satisfies keyof RequestStore;
 
-const STATE = Symbol('tenant-context');
-/** Where the work came from (request id, client IP): kept across runAs so that audit rows name the request. */
-export const ORIGIN = Symbol('request-origin');
-
-export interface RequestOrigin {
-  requestId?: string;
-  ip?: string;
-}
+export type { Principal, RequestOrigin };
 
 /**
  * The tenant (and principal) of the current request or job, kept in the nestjs-cls context (one per request,
@@ -43,10 +26,10 @@ export interface RequestOrigin {
  */
 @Injectable()
 export class TenantContext {
-  constructor(private readonly cls: ClsService) {}
+  constructor(private readonly cls: ClsService<RequestStore>) {}
 
   private get state(): TenantState | undefined {
-    return this.cls.isActive() ? this.cls.get<TenantState | undefined>(STATE) : undefined;
+    return this.cls.isActive() ? this.cls.get('tenant') : undefined;
   }
 
   get tenantId(): string {
@@ -90,12 +73,12 @@ export class TenantContext {
 
   get requestId(): string | undefined {
     if (!this.cls.isActive()) return undefined;
-    return this.cls.getId() ?? this.cls.get<RequestOrigin | undefined>(ORIGIN)?.requestId;
+    return this.cls.getId() ?? this.cls.get('origin')?.requestId;
   }
 
   /** The client's address as Express sees it (TRUST_PROXY decides whether X-Forwarded-For counts). */
   get clientIp(): string | undefined {
-    return this.cls.isActive() ? this.cls.get<RequestOrigin | undefined>(ORIGIN)?.ip : undefined;
+    return this.cls.isActive() ? this.cls.get('origin')?.ip : undefined;
   }
 
   /**
@@ -121,7 +104,7 @@ export class TenantContext {
     if (current && current.tenantId !== tenantId) {
       throw new Error(`tenant context already bound to ${current.tenantId}, refusing ${tenantId}`);
     }
-    this.cls.set(STATE, { tenantId, principal, permissions: new Set(permissions) } satisfies TenantState);
+    this.cls.set('tenant', { tenantId, principal, permissions: new Set(permissions) } satisfies TenantState);
   }
 
   /**
@@ -135,8 +118,8 @@ export class TenantContext {
   ): Promise<T> {
     const origin: RequestOrigin = { requestId: this.requestId, ip: this.clientIp };
     return this.cls.run({ ifNested: 'override' }, () => {
-      this.cls.set(ORIGIN, origin);
-      this.cls.set(STATE, { tenantId, principal, permissions: new Set<string>() } satisfies TenantState);
+      this.cls.set('origin', origin);
+      this.cls.set('tenant', { tenantId, principal, permissions: new Set<string>() } satisfies TenantState);
       return fn();
     });
   }
@@ -144,6 +127,6 @@ export class TenantContext {
 
 /** The current context's tenant for code outside DI (entity listeners); undefined outside any context. */
 export function currentTenantId(): string | undefined {
-  const cls = ClsServiceManager.getClsService();
-  return cls.isActive() ? cls.get<TenantState | undefined>(STATE)?.tenantId : undefined;
+  const cls = ClsServiceManager.getClsService<RequestStore>();
+  return cls.isActive() ? cls.get('tenant')?.tenantId : undefined;
 }

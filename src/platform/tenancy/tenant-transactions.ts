@@ -4,10 +4,8 @@ import type { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adap
 import { ClsService } from 'nestjs-cls';
 import type { EntityManager } from 'typeorm';
 import { enterTenant } from '../database/session-settings.js';
+import type { RequestStore } from './request-store.js';
 import { TenantContext } from './tenant-context.js';
-
-const TRANSACTION_TENANT = Symbol('transaction-tenant');
-const AFTER_COMMIT = Symbol('after-commit');
 
 /**
  * Every statement of the request path runs in a transaction whose first statement is enter_tenant() (the
@@ -21,7 +19,7 @@ export class TenantTransactions {
   constructor(
     private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>,
     private readonly context: TenantContext,
-    private readonly cls: ClsService,
+    private readonly cls: ClsService<RequestStore>,
   ) {}
 
   get manager(): EntityManager {
@@ -39,7 +37,7 @@ export class TenantTransactions {
    */
   async runFor<T>(tenantId: string, fn: () => Promise<T>): Promise<T> {
     if (this.txHost.isTransactionActive()) {
-      const bound = this.cls.get<string | undefined>(TRANSACTION_TENANT);
+      const bound = this.cls.get('transactionTenant');
       if (bound !== tenantId) {
         throw new Error(
           `a transaction for tenant ${bound ?? '(none)'} is open; refusing to run ${tenantId} in it`,
@@ -50,8 +48,8 @@ export class TenantTransactions {
     const afterCommit: Array<() => void> = [];
     const result = await this.txHost.withTransaction(async () => {
       await enterTenant(this.txHost.tx, tenantId, this.context.auditOrigin);
-      this.cls.set(TRANSACTION_TENANT, tenantId);
-      this.cls.set(AFTER_COMMIT, afterCommit);
+      this.cls.set('transactionTenant', tenantId);
+      this.cls.set('afterCommit', afterCommit);
       return fn();
     });
     for (const callback of afterCommit) callback();
@@ -63,7 +61,7 @@ export class TenantTransactions {
     if (this.txHost.isTransactionActive()) return fn();
     const afterCommit: Array<() => void> = [];
     const result = await this.txHost.withTransaction(() => {
-      this.cls.set(AFTER_COMMIT, afterCommit);
+      this.cls.set('afterCommit', afterCommit);
       return fn();
     });
     for (const callback of afterCommit) callback();
@@ -75,9 +73,7 @@ export class TenantTransactions {
    * cache entry: dropped earlier, a concurrent request could cache the state that is about to change.
    */
   afterCommit(callback: () => void): void {
-    const pending = this.txHost.isTransactionActive()
-      ? this.cls.get<Array<() => void> | undefined>(AFTER_COMMIT)
-      : undefined;
+    const pending = this.txHost.isTransactionActive() ? this.cls.get('afterCommit') : undefined;
     if (pending) pending.push(callback);
     else callback();
   }

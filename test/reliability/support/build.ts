@@ -1,7 +1,7 @@
 import { cpSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-// Only node: imports here and in ../../support/build.js: jest's globalSetup loads this file through tsx.
-import { ensureBuilt, ROOT } from '../../support/build.js';
+// Only node: imports here and in ../../kit/build.js: jest's globalSetup loads this file through tsx.
+import { DIST, ensureBuilt, ROOT } from '../../kit/build.js';
 
 /**
  * The suite runs a copy of dist/ taken at its start: `nest build` deletes dist/ first (deleteOutDir), and a
@@ -14,5 +14,5 @@ export const BUILD_DIR = join(ROOT, 'data', 'reliability', 'build');
 export function snapshotBuild(): void {
   ensureBuilt();
   rmSync(BUILD_DIR, { recursive: true, force: true });
-  cpSync(join(ROOT, 'dist'), BUILD_DIR, { recursive: true });
+  cpSync(DIST, BUILD_DIR, { recursive: true });
 }

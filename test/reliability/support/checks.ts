@@ -1,7 +1,6 @@
-import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
+import { runBuiltCli } from '../../kit/service-process.js';
 import { BUILD_DIR } from './build.js';
-import { ROOT, type ReliabilityDatabase } from './database.js';
+import type { ReliabilityDatabase } from './database.js';
 import type { WebhookReceiver } from './receiver.js';
 import { serviceEnvironment } from './service.js';
 import { type AcknowledgedLedger, keyOf, micro } from './workload.js';
@@ -101,11 +100,10 @@ export interface ReconcileRun {
 
 /** `node dist/src/cli/main.js reconcile:balances` against the scenario's database, as an operator runs it. */
 export function runReconcile(database: ReliabilityDatabase): ReconcileRun {
-  const result = spawnSync(process.execPath, [join(BUILD_DIR, 'src/cli/main.js'), 'reconcile:balances'], {
-    cwd: ROOT,
+  const result = runBuiltCli(['reconcile:balances'], {
     env: serviceEnvironment(database),
-    encoding: 'utf8',
-    timeout: 120_000,
+    dist: BUILD_DIR,
+    timeoutMs: 120_000,
   });
   const output = `${result.stdout}${result.stderr}`;
   const summary = /(\d+) balance keys checked, (\d+) drifted/.exec(output);

@@ -1,15 +1,15 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import * as prettier from 'prettier';
+import { ROOT } from '../../kit/build.js';
 
 /*
- * Result files and the report. No imports from src/ or other support files (node: and prettier only), because
- * jest's globalTeardown loads this file through tsx (see global-teardown.ts). Every scenario writes data/reliability/results/<scenario>.json at its end, passed or
+ * Result files and the report. No imports from src/ or other support files (node:, prettier and the node:-only
+ * kit/build.ts), because jest's globalTeardown loads this file through tsx (see global-teardown.ts). Every scenario writes data/reliability/results/<scenario>.json at its end, passed or
  * not; the teardown prints the table and regenerates the marked section of docs/reliability.md from every result
  * file there (a scenario not run this time keeps its last result, with its date).
  */
 
-const ROOT = resolve(import.meta.dirname, '../../..');
 export const RESULTS_DIR = join(ROOT, 'data', 'reliability', 'results');
 export const REPORT_FILE = join(ROOT, 'docs', 'reliability.md');
 export const BEGIN =

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Fixture, FixtureItem } from './api.js';
+import type { Fixture, FixtureItem } from './fixture.js';
 
 /** Quantities in micro-units (6 decimals), so that no float ever adds them up. */
 export function micro(quantity: string): bigint {

@@ -2,9 +2,20 @@ import { execFileSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
-// Only node: imports: the reliability suite's globalSetup loads this file through tsx.
+// Only node: imports: the reliability suite's globalSetup loads this file through tsx (outside jest).
 export const ROOT = resolve(import.meta.dirname, '../..');
-export const ENTRY = join(ROOT, 'dist/src/main.js');
+/** What `nest build` writes; the service and the CLI run from here as production runs them. */
+export const DIST = join(ROOT, 'dist');
+
+/** The service's entry file in a build directory (dist/, or a copy of it). */
+export function serviceEntry(dist = DIST): string {
+  return join(dist, 'src/main.js');
+}
+
+/** The CLI's entry file in a build directory (dist/, or a copy of it). */
+export function cliEntry(dist = DIST): string {
+  return join(dist, 'src/cli/main.js');
+}
 
 function newestMtime(directory: string): number {
   let newest = 0;
@@ -16,13 +27,14 @@ function newestMtime(directory: string): number {
 }
 
 /**
- * Child-process tests run the built service (dist/), as production does. CI builds before it tests; a local
- * run rebuilds here when src/ or migrations/ changed since the last build, so a test never runs stale code.
+ * Child-process tests and benchmarks run the built service (dist/), as production does. CI builds before it
+ * tests; a local run rebuilds here when src/ or migrations/ changed since the last build, so nothing runs stale
+ * code.
  */
 export function ensureBuilt(): void {
   let built = 0;
   try {
-    built = statSync(ENTRY).mtimeMs;
+    built = statSync(serviceEntry()).mtimeMs;
   } catch {
     built = 0;
   }
