@@ -1,7 +1,7 @@
 # syntax=docker/dockerfile:1
 
-# Node 24 (LTS): some production dependencies (nestjs-pino, file-type) require Node >= 22, and Node 20 is past its
-# end of life. Debian bookworm, not trixie: bookworm's own PostgreSQL client is version 15, the server's major.
+# Node 24 (LTS): Node 20 is past its end of life (the service itself supports Node >= 20.19, package.json engines).
+# Debian bookworm, not trixie: bookworm's own PostgreSQL client is version 15, the server's major.
 ARG NODE_IMAGE=node:24-bookworm-slim
 
 # Build stage: the dev dependencies (nest CLI, TypeScript, the @nestjs/swagger plugin) compile src/ and

@@ -6,7 +6,6 @@ import { ClsPluginTransactional } from '@nestjs-cls/transactional';
 import { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import { ClsModule } from 'nestjs-cls';
-import { LoggerModule } from 'nestjs-pino';
 import type { Logger as PinoLogger } from 'pino';
 import type { Environment } from './platform/config/environment.js';
 import { requestIdOf } from './platform/http/request-id.js';
@@ -14,6 +13,7 @@ import { ORIGIN } from './platform/tenancy/tenant-context.js';
 import { DatabaseModule } from './platform/database/database.module.js';
 import type { DatabaseEndpoints } from './platform/database/database-endpoints.js';
 import { HealthModule } from './platform/health/health.module.js';
+import { LoggingModule } from './platform/observability/logging.module.js';
 import { MetricsModule } from './platform/observability/metrics.module.js';
 import { ApiKeysModule } from './modules/api-keys/index.js';
 import { BackupsModule } from './modules/backups/index.js';
@@ -62,26 +62,7 @@ export class AppModule {
           skipProcessEnv: true,
           load: [() => ({ ...env })],
         }),
-        LoggerModule.forRoot({
-          pinoHttp: {
-            logger,
-            genReqId: (request, response) => {
-              const id = requestIdOf(request);
-              response.setHeader('X-Request-Id', id);
-              return id;
-            },
-            customLogLevel: (_request, response, error) =>
-              error || response.statusCode >= 500 ? 'error' : response.statusCode >= 400 ? 'warn' : 'info',
-            serializers: {
-              req: (request: { id: string; method: string; url: string }) => ({
-                id: request.id,
-                method: request.method,
-                url: request.url,
-              }),
-              res: (response: { statusCode: number }) => ({ statusCode: response.statusCode }),
-            },
-          },
-        }),
+        LoggingModule.forRoot(logger),
         ClsModule.forRoot({
           global: true,
           middleware: {

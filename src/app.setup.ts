@@ -1,11 +1,11 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { json } from 'express';
 import helmet from 'helmet';
-import { Logger } from 'nestjs-pino';
 import type { Environment } from './platform/config/environment.js';
 import { refuseDeepBodies } from './platform/http/json-depth.js';
 import { ProblemDetailsFilter } from './platform/http/problem-details/problem-details.filter.js';
 import { createValidationPipe } from './platform/http/validation/validation.pipe.js';
+import { PinoNestLogger } from './platform/observability/pino-nest-logger.js';
 import { setupOpenApi } from './openapi.js';
 
 /** Body limit of PUT /api/counts/:id/lines (up to 10,000 lines). */
@@ -16,7 +16,7 @@ const COUNT_LINES_BODY_LIMIT = '8mb';
  * so tests exercise exactly what production serves. Initialises the app (routes registered) on return.
  */
 export async function configureApp(app: NestExpressApplication, env: Environment): Promise<void> {
-  app.useLogger(app.get(Logger));
+  app.useLogger(app.get(PinoNestLogger));
   app.set('trust proxy', env.TRUST_PROXY);
   app.disable('x-powered-by');
   app.use(

@@ -27,15 +27,9 @@ export class ApiKeysService {
 
   create(input: CreateApiKeyDto): Promise<CreatedApiKeyView> {
     if (input.expiresAt && Date.parse(input.expiresAt) <= Date.now()) {
-      throw new DomainException(
-        400,
-        'validation-failed',
-        'Invalid request',
-        'expiresAt must be in the future',
-        {
-          errors: [{ field: 'expiresAt', message: 'expiresAt must be in the future' }],
-        },
-      );
+      throw new DomainException('validation-failed', 'expiresAt must be in the future', {
+        errors: [{ field: 'expiresAt', message: 'expiresAt must be in the future' }],
+      });
     }
     return this.tx.run(async () => {
       await this.roles.assertExist([input.roleId]);
@@ -70,7 +64,7 @@ export class ApiKeysService {
   revoke(id: string): Promise<void> {
     return this.tx.run(async () => {
       const found = await this.repository.revoke(id);
-      if (!found) throw new DomainException(404, 'not-found', 'Not found', `No API key ${id}`);
+      if (!found) throw new DomainException('not-found', `No API key ${id}`);
       this.announceAccessChange();
     });
   }

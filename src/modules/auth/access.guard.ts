@@ -61,7 +61,7 @@ export class AccessGuard implements CanActivate {
       execution.getHandler(),
       execution.getClass(),
     ]);
-    if (!rule) throw new DomainException(403, 'forbidden', 'Forbidden', 'This route declares no access rule');
+    if (!rule) throw new DomainException('forbidden', 'This route declares no access rule');
     if (rule.kind === 'public') return true;
 
     const request = execution.switchToHttp().getRequest<AuthenticatedRequest>();
@@ -71,12 +71,7 @@ export class AccessGuard implements CanActivate {
       const tenant =
         named ?? (this.defaultTenantAllowed ? await this.directory.find(DEFAULT_TENANT_SLUG) : null);
       if (!tenant) {
-        throw new DomainException(
-          400,
-          'tenant-required',
-          'Tenant required',
-          'Name the tenant with the X-Tenant-Id header',
-        );
+        throw new DomainException('tenant-required', 'Name the tenant with the X-Tenant-Id header');
       }
       assertActive(tenant);
       this.context.enter(tenant.id, { kind: 'anonymous' });
@@ -90,9 +85,7 @@ export class AccessGuard implements CanActivate {
       throw new InvalidCredentialsException('The credential belongs to a tenant that does not exist');
     if (tenant.id !== credential.tenantId) {
       throw new DomainException(
-        403,
         'tenant-mismatch',
-        'Tenant mismatch',
         'The credentials belong to another tenant than the one this request names',
       );
     }
@@ -121,7 +114,7 @@ export class AccessGuard implements CanActivate {
     if (missing === undefined) return;
     const route = `${request.baseUrl}${(request.route as { path?: string } | undefined)?.path ?? request.path}`;
     await this.denials.record({ method: request.method, route, permission: missing, ip: request.ip });
-    throw new DomainException(403, 'forbidden', 'Forbidden', `Requires permission ${missing}`, {
+    throw new DomainException('forbidden', `Requires permission ${missing}`, {
       permission: missing,
     });
   }
@@ -133,13 +126,7 @@ export class AccessGuard implements CanActivate {
       header?.trim() || (this.subdomainEnabled ? this.subdomainOf(request.hostname) : undefined);
     if (!reference) return null;
     const tenant = reference.length <= 100 ? await this.directory.find(reference) : null;
-    if (!tenant)
-      throw new DomainException(
-        404,
-        'tenant-not-found',
-        'Tenant not found',
-        `No tenant ${reference.slice(0, 100)}`,
-      );
+    if (!tenant) throw new DomainException('tenant-not-found', `No tenant ${reference.slice(0, 100)}`);
     return tenant;
   }
 
@@ -180,11 +167,6 @@ export class AccessGuard implements CanActivate {
 
 function assertActive(tenant: TenantEntity): void {
   if (tenant.status !== 'active') {
-    throw new DomainException(
-      403,
-      'tenant-suspended',
-      'Tenant suspended',
-      `Tenant ${tenant.slug} is suspended`,
-    );
+    throw new DomainException('tenant-suspended', `Tenant ${tenant.slug} is suspended`);
   }
 }

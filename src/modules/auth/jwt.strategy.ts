@@ -18,7 +18,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export class InvalidCredentialsException extends DomainException {
   constructor(detail: string) {
-    super(401, 'unauthorized', 'Not authenticated', detail);
+    super('unauthorized', detail);
   }
 }
 

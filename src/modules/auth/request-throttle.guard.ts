@@ -21,11 +21,6 @@ export class RequestThrottleGuard extends ThrottlerGuard {
   ): Promise<void> {
     const retryAfter = Math.max(1, Math.ceil(detail.timeToBlockExpire));
     context.switchToHttp().getResponse<Response>().setHeader('Retry-After', String(retryAfter));
-    throw new DomainException(
-      429,
-      'rate-limited',
-      'Too many requests',
-      `Rate limit reached; retry in ${retryAfter} s`,
-    );
+    throw new DomainException('rate-limited', `Rate limit reached; retry in ${retryAfter} s`);
   }
 }

@@ -41,7 +41,7 @@ export const COUNT_TRANSITIONS: Readonly<Record<CountAction, CountTransition>> =
 export const LINES_OPEN_IN: CountStatus = 'in_progress';
 
 export function illegalState(currentStatus: string, detail: string): DomainException {
-  return new DomainException(409, 'illegal-transition', 'Illegal state transition', detail, {
+  return new DomainException('illegal-transition', detail, {
     currentStatus,
   });
 }

@@ -53,7 +53,10 @@ export function presentSheetWithLines(
   return { ...presentSheet(sheet), lines: lines.map((line) => presentLine(line, hideExpected)) };
 }
 
-/** The outbox payload of a count event (docs/webhooks.md). */
+/**
+ * The outbox payload of a count event (docs/webhooks.md); `status` is the sheet's as the service passes it, so
+ * `count.posted` carries "submitted" (the row read before it was marked posted).
+ */
 export function presentEvent(sheet: SheetRow): OutboxPayload {
   return {
     id: sheet.id,

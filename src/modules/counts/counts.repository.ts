@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { FieldError } from '../../platform/http/problem-details/problem-details.js';
 import { SqlParameters, keysetSql } from '../../platform/http/pagination/keyset-sql.js';
+import type { EventType } from '../../platform/outbox/event-types.js';
 import { TenantTransactions } from '../../platform/tenancy/tenant-transactions.js';
 import type { MovementView } from '../inventory/index.js';
 import type { CountStamp, CountStatus } from './count-state.js';
@@ -278,7 +279,7 @@ export class CountsRepository {
     );
   }
 
-  async insertOutboxEvent(type: string, payload: OutboxPayload): Promise<void> {
+  async insertOutboxEvent(type: EventType, payload: OutboxPayload): Promise<void> {
     await this.tx.manager.query(
       `insert into outbox_events (tenant_id, type, payload) values (current_setting('app.tenant_id')::uuid, $1, $2::jsonb)`,
       [type, JSON.stringify(payload)],

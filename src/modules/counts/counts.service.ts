@@ -8,6 +8,7 @@ import {
 } from '../../platform/http/problem-details/problem-details.js';
 import { TenantContext } from '../../platform/tenancy/tenant-context.js';
 import { TenantTransactions } from '../../platform/tenancy/tenant-transactions.js';
+import type { EventType } from '../../platform/outbox/event-types.js';
 import type { MovementView } from '../inventory/index.js';
 import { type CountAction, assertLinesOpen, legalTransition } from './count-state.js';
 import { CountsRepository, type SheetRow } from './counts.repository.js';
@@ -141,7 +142,7 @@ export class CountsService {
 
   private async find(id: string, lock = false): Promise<SheetRow> {
     const sheet = lock ? await this.counts.lockSheet(id) : await this.counts.findSheet(id);
-    if (!sheet) throw new DomainException(404, 'not-found', 'Not found', `No count ${id}`);
+    if (!sheet) throw new DomainException('not-found', `No count ${id}`);
     return sheet;
   }
 
@@ -162,7 +163,7 @@ export class CountsService {
     }
   }
 
-  private event(type: string, sheet: SheetRow): Promise<void> {
+  private event(type: EventType, sheet: SheetRow): Promise<void> {
     return this.counts.insertOutboxEvent(type, presentEvent(sheet));
   }
 

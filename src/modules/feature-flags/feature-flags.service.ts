@@ -30,7 +30,7 @@ export class FeatureFlagsService {
   /** Switches one flag; the tenant row is locked so that two concurrent switches both take effect. */
   async set(key: string, enabled: boolean): Promise<FeatureFlagView> {
     if (!FEATURE_KEYS.includes(key as FeatureKey)) {
-      throw new DomainException(404, 'not-found', 'Not found', `No feature flag ${JSON.stringify(key)}`, {
+      throw new DomainException('not-found', `No feature flag ${JSON.stringify(key)}`, {
         known: FEATURE_KEYS,
       });
     }

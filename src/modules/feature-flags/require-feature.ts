@@ -25,7 +25,7 @@ export function RequireFeature(key: FeatureKey): MethodDecorator & ClassDecorato
 
 export class FeatureDisabledException extends DomainException {
   constructor(key: FeatureKey) {
-    super(403, 'feature-disabled', 'Feature disabled', `The feature "${key}" is disabled for this tenant`, {
+    super('feature-disabled', `The feature "${key}" is disabled for this tenant`, {
       feature: key,
     });
   }

@@ -37,7 +37,7 @@ export class InventoryQueries {
 
   async movement(id: string): Promise<MovementView> {
     const document = await this.tx.run(() => this.inventory.movementDocument(id));
-    if (!document) throw new DomainException(404, 'not-found', 'Not found', `No movement ${id}`);
+    if (!document) throw new DomainException('not-found', `No movement ${id}`);
     return document;
   }
 

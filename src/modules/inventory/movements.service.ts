@@ -36,7 +36,7 @@ export class MovementsService {
         permission: 'inventory:adjust',
         ip: request.ip,
       });
-      throw new DomainException(403, 'forbidden', 'Forbidden', 'Requires permission inventory:adjust', {
+      throw new DomainException('forbidden', 'Requires permission inventory:adjust', {
         permission: 'inventory:adjust',
       });
     }

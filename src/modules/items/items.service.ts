@@ -13,7 +13,7 @@ import { ItemsRepository } from './items.repository.js';
 
 export class ItemNotFoundException extends DomainException {
   constructor(id: string) {
-    super(404, 'not-found', 'Not found', `No item ${id}`);
+    super('not-found', `No item ${id}`);
   }
 }
 
@@ -72,9 +72,7 @@ export class ItemsService {
         (input.lotTracked !== undefined && input.lotTracked !== item.lotTracked);
       if (changesStockMeaning && (await this.repository.hasStockHistory(id))) {
         throw new DomainException(
-          409,
           'item-has-history',
-          'Item has stock history',
           'baseUom and lotTracked cannot change once the item has ledger entries',
         );
       }

@@ -82,7 +82,7 @@ export class LocationsService {
 
   private async find(id: string, lock = false): Promise<LocationEntity> {
     const location = await this.repository.findById(id, lock);
-    if (!location) throw new DomainException(404, 'not-found', 'Not found', `No location ${id}`);
+    if (!location) throw new DomainException('not-found', `No location ${id}`);
     return location;
   }
 }

@@ -15,7 +15,7 @@ import { RolesRepository } from './roles.repository.js';
 
 export class RoleNotFoundException extends DomainException {
   constructor(id: string) {
-    super(404, 'not-found', 'Not found', `No role ${id}`);
+    super('not-found', `No role ${id}`);
   }
 }
 
@@ -88,9 +88,7 @@ export class RolesService {
       const role = await this.find(id, true);
       if (role.system && (input.name !== undefined || input.permissions !== undefined)) {
         throw new DomainException(
-          409,
           'system-role',
-          'System role',
           `${role.name} is a system role: only its description can change`,
         );
       }
@@ -109,12 +107,7 @@ export class RolesService {
     return this.tx.run(async () => {
       const role = await this.find(id, true);
       if (role.system) {
-        throw new DomainException(
-          409,
-          'system-role',
-          'System role',
-          `${role.name} is a system role and cannot be deleted`,
-        );
+        throw new DomainException('system-role', `${role.name} is a system role and cannot be deleted`);
       }
       await this.repository.delete(id);
       this.announceAccessChange();
@@ -144,7 +137,7 @@ export class RolesService {
     if (unique.length === 0) return;
     const found = await this.repository.countByIds(unique);
     if (found !== unique.length) {
-      throw new DomainException(404, 'not-found', 'Not found', 'One or more roles do not exist');
+      throw new DomainException('not-found', 'One or more roles do not exist');
     }
   }
 

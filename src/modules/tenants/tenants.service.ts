@@ -17,7 +17,7 @@ import { TenantsRepository } from './tenants.repository.js';
 
 export class TenantNotFoundException extends DomainException {
   constructor(reference: string) {
-    super(404, 'tenant-not-found', 'Tenant not found', `No tenant ${reference}`);
+    super('tenant-not-found', `No tenant ${reference}`);
   }
 }
 

@@ -14,7 +14,7 @@ import { UsersRepository } from './users.repository.js';
 
 export class UserNotFoundException extends DomainException {
   constructor(id: string) {
-    super(404, 'not-found', 'Not found', `No user ${id}`);
+    super('not-found', `No user ${id}`);
   }
 }
 
@@ -78,12 +78,7 @@ export class UsersService {
     return this.tx.run(async () => {
       const user = await this.find(id, true);
       if (user.status === 'deleted') {
-        throw new DomainException(
-          409,
-          'user-erased',
-          'User erased',
-          `User ${id} was erased and cannot change`,
-        );
+        throw new DomainException('user-erased', `User ${id} was erased and cannot change`);
       }
       if (input.roleIds) await this.roles.assertExist(input.roleIds);
       await this.repository.update(id, {
@@ -142,12 +137,7 @@ export class UsersService {
     const principal = this.context.principal;
     const allowed = principal.kind === 'system' || (principal.kind === 'user' && principal.platformAdmin);
     if (!allowed) {
-      throw new DomainException(
-        403,
-        'forbidden',
-        'Forbidden',
-        'Only a platform administrator can change platformAdmin',
-      );
+      throw new DomainException('forbidden', 'Only a platform administrator can change platformAdmin');
     }
   }
 

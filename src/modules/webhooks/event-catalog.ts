@@ -1,62 +1,55 @@
-/** Every event type a webhook endpoint can subscribe to (docs/api-contract.md, "Webhooks"), with an example of its `data`. */
-export const EVENT_CATALOG: Record<string, { description: string; example: Record<string, unknown> }> = {
-  'item.created': {
-    description: 'An item was created',
-    example: { id: 'uuid', sku: 'S1', name: 'Widget', baseUom: 'ea' },
-  },
-  'item.updated': {
-    description: 'An item changed',
-    example: { id: 'uuid', sku: 'S1', name: 'Widget v2', baseUom: 'ea' },
-  },
-  'item.deleted': {
-    description: 'An item was deleted, or archived when it has stock history',
-    example: { id: 'uuid', sku: 'S1', archived: true },
-  },
-  'location.created': {
-    description: 'A location was created',
-    example: { id: 'uuid', site: 'Berlin', name: 'A-01' },
-  },
-  'location.updated': {
-    description: 'A location changed',
-    example: { id: 'uuid', site: 'Berlin', name: 'A-02' },
-  },
-  'location.deleted': {
-    description: 'A location was deleted, or archived when it has stock history',
-    example: { id: 'uuid', site: 'Berlin', name: 'A-01', archived: false },
-  },
+import {
+  EVENT_TYPES,
+  EVENT_TYPE_NAMES,
+  type EventType,
+  type SubscribableEventType,
+} from '../../platform/outbox/event-types.js';
+
+/**
+ * An example of the `data` of every subscribable event type. A mapped type, so a subscribable type without an
+ * example (or an example of a type that is not subscribable) does not compile.
+ */
+const EXAMPLES: { readonly [Type in SubscribableEventType]: Record<string, unknown> } = {
+  'item.created': { id: 'uuid', sku: 'S1', name: 'Widget', baseUom: 'ea' },
+  'item.updated': { id: 'uuid', sku: 'S1', name: 'Widget v2', baseUom: 'ea' },
+  'item.deleted': { id: 'uuid', sku: 'S1', archived: true },
+  'location.created': { id: 'uuid', site: 'Berlin', name: 'A-01' },
+  'location.updated': { id: 'uuid', site: 'Berlin', name: 'A-02' },
+  'location.deleted': { id: 'uuid', site: 'Berlin', name: 'A-01', archived: false },
   'movement.posted': {
-    description: 'A movement was posted; data is the movement with its ledger lines',
-    example: {
-      id: 'uuid',
-      type: 'receipt',
-      reference: 'PO-1',
-      lineCount: 1,
-      lines: [{ itemId: 'uuid', qtyBase: '24' }],
-    },
+    id: 'uuid',
+    type: 'receipt',
+    reference: 'PO-1',
+    lineCount: 1,
+    lines: [{ itemId: 'uuid', qtyBase: '24' }],
   },
   'inventory.updated': {
-    description: 'Balances changed; data lists the changed balances after the movement',
-    example: {
-      movementId: 'uuid',
-      balances: [{ itemId: 'uuid', locationId: 'uuid', lotCode: null, qty: '24' }],
-    },
+    movementId: 'uuid',
+    balances: [{ itemId: 'uuid', locationId: 'uuid', lotCode: null, qty: '24' }],
   },
-  'count.started': {
-    description: 'A count sheet was started',
-    example: { id: 'uuid', countNumber: 'CNT-000001' },
-  },
-  'count.submitted': {
-    description: 'A count sheet was submitted',
-    example: { id: 'uuid', countNumber: 'CNT-000001' },
-  },
-  'count.posted': {
-    description: 'A count sheet was approved and its adjustment posted',
-    example: { id: 'uuid', countNumber: 'CNT-000001', movementId: 'uuid' },
-  },
-  'webhook.test': {
-    description: 'Sent by POST /api/webhooks/:id/test',
-    example: { endpointId: 'uuid', message: 'test' },
-  },
+  'count.started': { id: 'uuid', countNumber: 'CNT-000001' },
+  'count.submitted': { id: 'uuid', countNumber: 'CNT-000001' },
+  'count.posted': { id: 'uuid', countNumber: 'CNT-000001', movementId: 'uuid' },
+  'webhook.test': { endpointId: 'uuid', message: 'test' },
 };
 
-export const EVENT_TYPES = Object.keys(EVENT_CATALOG);
+interface CatalogEntry {
+  description: string;
+  example: Record<string, unknown>;
+}
+
+const isSubscribable = (type: EventType): type is SubscribableEventType => EVENT_TYPES[type].subscribable;
+
+/**
+ * Every event type a webhook endpoint can subscribe to (docs/api-contract.md, "Webhooks"), with an example of its
+ * `data`: the subscribable types of the outbox catalogue (src/platform/outbox/event-types.ts), in its order.
+ */
+export const EVENT_CATALOG = Object.fromEntries(
+  EVENT_TYPE_NAMES.filter(isSubscribable).map((type) => [
+    type,
+    { description: EVENT_TYPES[type].description, example: EXAMPLES[type] },
+  ]),
+) as Readonly<Record<SubscribableEventType, CatalogEntry>>;
+
+/** The subscribable types as plain strings: an endpoint's `events` arrive unchecked and are validated against them. */
+export const SUBSCRIBABLE_EVENT_TYPES: readonly string[] = Object.keys(EVENT_CATALOG);

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { keysetSql, SqlParameters } from '../../platform/http/pagination/keyset-sql.js';
+import type { EventType } from '../../platform/outbox/event-types.js';
 import { TenantTransactions } from '../../platform/tenancy/tenant-transactions.js';
 
 export interface EndpointRow {
@@ -167,10 +168,11 @@ export class WebhookEndpointsRepository {
 
   /** Queues a `webhook.test` event (the outbox fan-out makes its deliveries); returns the event id. */
   async insertTestEvent(payload: Record<string, unknown>): Promise<string> {
+    const type: EventType = 'webhook.test';
     const [{ id }] = await this.tx.manager.query<[{ id: string }]>(
       `insert into outbox_events (tenant_id, type, payload)
-       values (current_setting('app.tenant_id')::uuid, 'webhook.test', $1::jsonb) returning id`,
-      [JSON.stringify(payload)],
+       values (current_setting('app.tenant_id')::uuid, $1, $2::jsonb) returning id`,
+      [type, JSON.stringify(payload)],
     );
     return id;
   }

@@ -16,7 +16,7 @@ import type {
   WebhookView,
   WebhookWithSecretView,
 } from './dto/webhook.dto.js';
-import { EVENT_TYPES } from './event-catalog.js';
+import { SUBSCRIBABLE_EVENT_TYPES as EVENT_TYPES } from './event-catalog.js';
 import { type EndpointRow, WebhookEndpointsRepository } from './webhook-endpoints.repository.js';
 import { WebhookSecrets } from './webhook-secrets.js';
 import { WebhookUrlGuard } from './webhook-url-guard.js';
@@ -144,12 +144,10 @@ export class WebhooksService {
       const requeued = await this.endpoints.requeue(id, deliveryId ?? null);
       if (deliveryId && requeued === 0) {
         if (!(await this.endpoints.deliveryExists(id, deliveryId))) {
-          throw new DomainException(404, 'not-found', 'Not found', `No delivery ${deliveryId}`);
+          throw new DomainException('not-found', `No delivery ${deliveryId}`);
         }
         throw new DomainException(
-          409,
           'illegal-transition',
-          'Not retryable',
           'Only failed or dead-lettered deliveries can be retried',
         );
       }
@@ -192,7 +190,7 @@ export class WebhooksService {
 
   private async find(id: string, lock = false): Promise<EndpointRow> {
     const row = await this.endpoints.find(id, lock);
-    if (!row) throw new DomainException(404, 'not-found', 'Not found', `No webhook endpoint ${id}`);
+    if (!row) throw new DomainException('not-found', `No webhook endpoint ${id}`);
     return row;
   }
 }

@@ -31,9 +31,7 @@ export function refuseDeepBodies(request: Request, _response: Response, next: Ne
   if (body !== null && typeof body === 'object' && nestedDeeperThan(body, MAX_JSON_DEPTH)) {
     next(
       new DomainException(
-        400,
         'bad-request',
-        'Bad request',
         `The request body nests objects or arrays more than ${MAX_JSON_DEPTH} levels deep`,
       ),
     );

@@ -26,7 +26,8 @@ export interface RootLoggerOptions {
 
 /**
  * One pino logger for the whole process: used before Nest exists (embedded database start-up) and handed to
- * nestjs-pino afterwards, so every line has the same fields and format. Credentials never reach the log.
+ * LoggingModule afterwards (request lines and Nest's logger), so every line has the same fields and format.
+ * Credentials never reach the log.
  */
 export function createRootLogger(
   env: Pick<Environment, 'LOG_LEVEL' | 'LOG_FORMAT' | 'NODE_ENV'>,

@@ -1,15 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { TenantTransactions } from '../tenancy/tenant-transactions.js';
+import type { EventType } from './event-types.js';
 import { OutboxEventEntity } from './outbox-event.entity.js';
-
-export type DomainEventType =
-  | 'item.created'
-  | 'item.updated'
-  | 'item.deleted'
-  | 'location.created'
-  | 'location.updated'
-  | 'location.deleted';
 
 /**
  * Records domain events in the current tenant transaction: they commit or roll back with the change itself,
@@ -19,7 +12,7 @@ export type DomainEventType =
 export class OutboxService {
   constructor(private readonly tx: TenantTransactions) {}
 
-  async record(type: DomainEventType, payload: Record<string, unknown>): Promise<void> {
+  async record(type: EventType, payload: Record<string, unknown>): Promise<void> {
     // jsonb: TypeORM's deep-partial typing cannot express Record<string, unknown>, hence the cast.
     await this.tx.run(() =>
       this.tx.manager.insert(OutboxEventEntity, { id: randomUUID(), type, payload: payload as never }),

@@ -56,12 +56,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
     if (rule?.kind !== 'authenticated' && rule?.kind !== 'permissions') return next.handle();
     if (isSingleStatement(this.reflector, context)) return next.handle();
     if (key.length < 1 || key.length > 255) {
-      throw new DomainException(
-        400,
-        'bad-request',
-        'Bad request',
-        'Idempotency-Key must be 1-255 characters',
-      );
+      throw new DomainException('bad-request', 'Idempotency-Key must be 1-255 characters');
     }
     // The actual path, not the route template: the same key and body sent to /x/A and to /x/B differ.
     const fingerprint = requestFingerprint(request.method, request.path, request.body);
@@ -96,9 +91,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
       } catch (error) {
         if ((error as { driverError?: { code?: string } }).driverError?.code === '55P03') {
           throw new DomainException(
-            409,
             'idempotency-in-flight',
-            'Request in flight',
             'A request with this Idempotency-Key is still being processed; retry shortly',
           );
         }
@@ -115,9 +108,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
         if (stored && !stored.expired) {
           if (stored.fingerprint !== fingerprint) {
             throw new DomainException(
-              422,
               'idempotency-key-reused',
-              'Idempotency key reused',
               'This Idempotency-Key was used with a different request within 24 h',
             );
           }

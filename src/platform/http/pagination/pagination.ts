@@ -59,7 +59,7 @@ export function decodeCursor(cursor: string | undefined): CreatedAtCursor | unde
   } catch {
     // fall through to the 400 below
   }
-  throw new DomainException(400, 'invalid-cursor', 'Invalid cursor', 'The cursor is not one this API issued');
+  throw new DomainException('invalid-cursor', 'The cursor is not one this API issued');
 }
 
 /** Builds a page from `limit + 1` rows fetched in (created_at, id) order. */
@@ -116,5 +116,5 @@ export function decodeKeyCursor(cursor: string | undefined, shape: RegExp[]): st
   } catch {
     // fall through to the 400 below
   }
-  throw new DomainException(400, 'invalid-cursor', 'Invalid cursor', 'The cursor is not one this API issued');
+  throw new DomainException('invalid-cursor', 'The cursor is not one this API issued');
 }

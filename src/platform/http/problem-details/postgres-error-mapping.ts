@@ -1,5 +1,5 @@
 import { QueryRunnerAlreadyReleasedError, QueryRunnerProviderAlreadyReleasedError } from 'typeorm';
-import type { ProblemCore as MappedProblem } from './problem-details.js';
+import { type ProblemCore as MappedProblem, problemOf } from './problem-details.js';
 
 interface PostgresErrorLike {
   code?: string;
@@ -14,9 +14,9 @@ interface PostgresErrorLike {
 const CONNECTION_FAILURE = /^(08|57P0[1-3]|53300)/;
 
 /**
- * Maps a PostgreSQL error to a problem. The one place SQLSTATEs are interpreted; callers get undefined for
- * errors that are not the client's fault (they become a 500). Constraint and table names are reported, never
- * the SQL or the values.
+ * Maps a PostgreSQL error to a problem, its status and title from the catalogue (problem-types.ts). The one
+ * place SQLSTATEs are interpreted; callers get undefined for errors that are not the client's fault (they
+ * become a 500). Constraint and table names are reported, never the SQL or the values.
  */
 export function mapPostgresError(error: unknown): (MappedProblem & Record<string, unknown>) | undefined {
   const pgError = postgresErrorOf(error);
@@ -35,13 +35,12 @@ export function mapPostgresError(error: unknown): (MappedProblem & Record<string
             }
           | undefined;
         return {
-          status: 409,
-          type: 'insufficient-stock',
-          title: 'Insufficient stock',
-          detail:
+          ...problemOf(
+            'insufficient-stock',
             `Not enough stock of item ${shortage?.itemId ?? '?'} at location ${shortage?.locationId ?? '?'}` +
-            `${shortage?.lotCode ? ` (lot ${shortage.lotCode})` : ''}: ${shortage?.available ?? '?'} available, ` +
-            `${shortage?.requested ?? '?'} requested`,
+              `${shortage?.lotCode ? ` (lot ${shortage.lotCode})` : ''}: ${shortage?.available ?? '?'} available, ` +
+              `${shortage?.requested ?? '?'} requested`,
+          ),
           itemId: shortage?.itemId,
           locationId: shortage?.locationId,
           lotCode: shortage?.lotCode ?? null,
@@ -52,126 +51,60 @@ export function mapPostgresError(error: unknown): (MappedProblem & Record<string
       case 'IEV01': {
         // Raised by post_movement(): DETAIL is the list of { field, message }.
         const errors = (parseDetail(pgError.detail) ?? []) as { field: string; message: string }[];
-        return {
-          status: 400,
-          type: 'validation-failed',
-          title: 'Invalid request',
-          detail: `${errors.length} field(s) failed validation`,
-          errors,
-        };
+        return { ...problemOf('validation-failed', `${errors.length} field(s) failed validation`), errors };
       }
       case 'IEI09':
-        return {
-          status: 409,
-          type: 'idempotency-in-flight',
-          title: 'Request in flight',
-          detail: 'A request with this Idempotency-Key is still being processed; retry shortly',
-        };
+        return problemOf(
+          'idempotency-in-flight',
+          'A request with this Idempotency-Key is still being processed; retry shortly',
+        );
       case 'IEI22':
-        return {
-          status: 422,
-          type: 'idempotency-key-reused',
-          title: 'Idempotency key reused',
-          detail: 'This Idempotency-Key was used with a different request within 24 h',
-        };
+        return problemOf(
+          'idempotency-key-reused',
+          'This Idempotency-Key was used with a different request within 24 h',
+        );
       case 'IEA01':
-        return {
-          status: 409,
-          type: 'ledger-append-only',
-          title: 'Ledger is append-only',
-          detail: 'Ledger entries cannot change; post a correcting movement',
-        };
+        return problemOf('ledger-append-only', 'Ledger entries cannot change; post a correcting movement');
       case 'IEA02':
-        return {
-          status: 409,
-          type: 'audit-append-only',
-          title: 'Audit log is append-only',
-          detail: 'Audit entries cannot change or be deleted',
-        };
+        return problemOf('audit-append-only', 'Audit entries cannot change or be deleted');
       case 'IEL01':
         // Raised by enforce_tenant_limit(): DETAIL is the limit's name, HINT its value.
-        return {
-          status: 409,
-          type: 'limit-exceeded',
-          title: 'Tenant limit reached',
-          detail: `The tenant's limit ${pgError.detail ?? ''} of ${pgError.hint ?? '?'} is reached`,
-        };
+        return problemOf(
+          'limit-exceeded',
+          `The tenant's limit ${pgError.detail ?? ''} of ${pgError.hint ?? '?'} is reached`,
+        );
       case '23505':
-        return {
-          status: 409,
-          type: 'conflict',
-          title: 'Conflict',
-          detail: `A record with the same unique key already exists${where}`,
-        };
+        return problemOf('conflict', `A record with the same unique key already exists${where}`);
       case '23503':
-        return {
-          status: 409,
-          type: 'conflict',
-          title: 'Conflict',
-          detail: `The record refers to, or is referred to by, a record that does not allow this${where}`,
-        };
+        return problemOf(
+          'conflict',
+          `The record refers to, or is referred to by, a record that does not allow this${where}`,
+        );
       case '23514':
-        return {
-          status: 400,
-          type: 'constraint-violated',
-          title: 'Invalid request',
-          detail: `A value breaks a rule of the data model${where}`,
-        };
+        return problemOf('constraint-violated', `A value breaks a rule of the data model${where}`);
       case '23502':
-        return {
-          status: 400,
-          type: 'constraint-violated',
-          title: 'Invalid request',
-          detail: `A required value is missing${pgError.table ? ` in ${pgError.table}` : ''}`,
-        };
+        return problemOf(
+          'constraint-violated',
+          `A required value is missing${pgError.table ? ` in ${pgError.table}` : ''}`,
+        );
       case '22P02':
       case '22007':
       case '22008':
-        return {
-          status: 400,
-          type: 'invalid-value',
-          title: 'Invalid request',
-          detail: 'A value has the wrong format',
-        };
+        return problemOf('invalid-value', 'A value has the wrong format');
       case '22003':
-        return {
-          status: 400,
-          type: 'invalid-value',
-          title: 'Invalid request',
-          detail: 'A number is out of range',
-        };
+        return problemOf('invalid-value', 'A number is out of range');
       // character_not_in_repertoire / untranslatable_character: PostgreSQL stores no U+0000 in text or jsonb,
       // the one character a JavaScript string can carry that it refuses (found by the fuzz suite: was a 500).
       case '22021':
       case '22P05':
-        return {
-          status: 400,
-          type: 'invalid-value',
-          title: 'Invalid request',
-          detail: 'A text value contains a character that cannot be stored (U+0000)',
-        };
+        return problemOf('invalid-value', 'A text value contains a character that cannot be stored (U+0000)');
       case '22001':
-        return {
-          status: 400,
-          type: 'invalid-value',
-          title: 'Invalid request',
-          detail: 'A value is too long',
-        };
+        return problemOf('invalid-value', 'A value is too long');
       case '40001':
       case '40P01':
-        return {
-          status: 409,
-          type: 'concurrent-update',
-          title: 'Conflict',
-          detail: 'A concurrent change interfered; retry the request',
-        };
+        return problemOf('concurrent-update', 'A concurrent change interfered; retry the request');
       case '57014':
-        return {
-          status: 503,
-          type: 'database-timeout',
-          title: 'Service unavailable',
-          detail: 'The database did not answer in time; retry later',
-        };
+        return problemOf('database-timeout', 'The database did not answer in time; retry later');
     }
     if (CONNECTION_FAILURE.test(pgError.code)) return databaseUnavailable();
   }
@@ -180,12 +113,7 @@ export function mapPostgresError(error: unknown): (MappedProblem & Record<string
 }
 
 function databaseUnavailable(): MappedProblem {
-  return {
-    status: 503,
-    type: 'database-unavailable',
-    title: 'Service unavailable',
-    detail: 'The database is not reachable; retry later',
-  };
+  return problemOf('database-unavailable', 'The database is not reachable; retry later');
 }
 
 /** TypeORM wraps driver errors in QueryFailedError with the original as `driverError`. */

@@ -7,28 +7,33 @@ import {
   PROBLEM_CONTENT_TYPE,
   type ProblemCore,
   type ProblemDetails,
+  problemOf,
 } from './problem-details.js';
+import { type FixedStatusProblemType, PROBLEM_TYPES } from './problem-types.js';
 
-const TYPE_BY_STATUS: Record<number, [type: string, title: string]> = {
-  400: ['bad-request', 'Bad request'],
-  401: ['unauthorized', 'Not authenticated'],
-  403: ['forbidden', 'Forbidden'],
-  404: ['not-found', 'Not found'],
-  405: ['method-not-allowed', 'Method not allowed'],
-  406: ['not-acceptable', 'Not acceptable'],
-  409: ['conflict', 'Conflict'],
-  413: ['payload-too-large', 'Payload too large'],
-  415: ['unsupported-media-type', 'Unsupported media type'],
-  422: ['unprocessable', 'Unprocessable request'],
-  429: ['rate-limited', 'Too many requests'],
-  503: ['service-unavailable', 'Service unavailable'],
-};
+/** The slug a bare HttpException gets, found by its status (each of these has a status of its own). */
+const TYPE_BY_STATUS = new Map<number, FixedStatusProblemType>(
+  (
+    [
+      'bad-request',
+      'unauthorized',
+      'forbidden',
+      'not-found',
+      'method-not-allowed',
+      'not-acceptable',
+      'conflict',
+      'payload-too-large',
+      'unsupported-media-type',
+      'unprocessable',
+      'rate-limited',
+      'service-unavailable',
+    ] as const
+  ).map((type) => [PROBLEM_TYPES[type].status, type]),
+);
 
-/** Errors raised by body-parser before any controller runs carry `type` and `status`. */
+/** Errors raised by body-parser before any controller runs carry a `type` (and `limit` when too large). */
 interface BodyParserError {
   type: string;
-  status?: number;
-  statusCode?: number;
   limit?: number;
 }
 
@@ -80,27 +85,16 @@ export class ProblemDetailsFilter implements ExceptionFilter {
 
     if (exception instanceof HttpException) {
       const status: number = exception.getStatus();
-      const [type, title] = TYPE_BY_STATUS[status] ?? [
-        status >= 500 ? 'internal-error' : 'error',
-        exception.name,
-      ];
       if (status === 404 && exception.message.startsWith('Cannot ')) {
-        return {
-          type: 'route-not-found',
-          title,
-          status,
-          detail: `No route ${request.method} ${base.instance}`,
-          ...base,
-        };
+        return { ...problemOf('route-not-found', `No route ${request.method} ${base.instance}`), ...base };
       }
       if (status >= 500) this.logUnexpected(exception, request);
-      return {
-        type,
-        title,
-        status,
-        detail: status >= 500 ? 'The server could not handle the request' : exception.message,
-        ...base,
-      };
+      const detail = status >= 500 ? 'The server could not handle the request' : exception.message;
+      const type = TYPE_BY_STATUS.get(status);
+      if (type) return { ...problemOf(type, detail), ...base };
+      // A status without a slug of its own: the status-generic slugs keep the exception's status.
+      const generic = status >= 500 ? 'internal-error' : 'error';
+      return { type: generic, title: PROBLEM_TYPES[generic].title, status, detail, ...base };
     }
     const mapped = mapPostgresError(exception);
     if (mapped) {
@@ -112,7 +106,7 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     this.logUnexpected(exception, request);
     return {
       type: 'internal-error',
-      title: 'Internal server error',
+      title: PROBLEM_TYPES['internal-error'].title,
       status: 500,
       detail: `An unexpected error occurred; quote request id ${base.requestId} when reporting it`,
       ...base,
@@ -129,40 +123,24 @@ export class ProblemDetailsFilter implements ExceptionFilter {
 
 function bodyParserError(exception: unknown): ProblemCore | undefined {
   if (typeof exception !== 'object' || exception === null) return undefined;
-  const { type, status, statusCode, limit } = exception as BodyParserError;
+  const { type, limit } = exception as BodyParserError;
   if (typeof type !== 'string') return undefined;
   switch (type) {
     case 'entity.parse.failed':
-      return {
-        type: 'malformed-json',
-        title: 'Malformed JSON',
-        status: 400,
-        detail: 'The request body is not valid JSON',
-      };
+      return problemOf('malformed-json', 'The request body is not valid JSON');
     case 'entity.too.large':
-      return {
-        type: 'payload-too-large',
-        title: 'Payload too large',
-        status: 413,
-        detail: `The request body exceeds the limit of ${limit ?? 'the configured'} bytes`,
-      };
+      return problemOf(
+        'payload-too-large',
+        `The request body exceeds the limit of ${limit ?? 'the configured'} bytes`,
+      );
     case 'encoding.unsupported':
     case 'charset.unsupported':
-      return {
-        type: 'unsupported-media-type',
-        title: 'Unsupported media type',
-        status: 415,
-        detail: 'The body encoding or charset is not supported',
-      };
+      return problemOf('unsupported-media-type', 'The body encoding or charset is not supported');
     case 'request.aborted':
     case 'request.size.invalid':
-    case 'stream.encoding.set':
-      return {
-        type: 'bad-request',
-        title: 'Bad request',
-        status: status ?? statusCode ?? 400,
-        detail: 'The request body could not be read',
-      };
+      return problemOf('bad-request', 'The request body could not be read');
+    // stream.encoding.set (raw-body's 500 for a stream some code had already decoded) is a fault of the
+    // server, not of the request: it takes the unexpected-error path and is logged.
     default:
       return undefined;
   }

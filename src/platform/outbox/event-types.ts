@@ -1,0 +1,102 @@
+/**
+ * Every domain event type the service writes to `outbox_events`: the one list of them. TypeScript producers are
+ * typed by it (OutboxService.record, the counts and webhooks repositories); SQL cannot import it, so
+ * test/sql/event-types.sql-spec.ts checks that db/functions writes exactly the types marked `producedIn: 'sql'`.
+ * The webhooks feature builds its catalogue (GET /api/webhooks/events) from the subscribable ones. The order here
+ * is the order of that catalogue.
+ */
+export interface EventTypeDefinition {
+  /** What happened, as the webhook catalogue describes it. */
+  description: string;
+  /** Who writes it to outbox_events. */
+  producedBy: string;
+  /** Where that code lives: `sql` types are written by a db/functions/*.sql function. */
+  producedIn: 'typescript' | 'sql';
+  /** Whether a webhook endpoint may subscribe to it. */
+  subscribable: boolean;
+}
+
+export const EVENT_TYPES = {
+  'item.created': {
+    description: 'An item was created',
+    producedBy: 'items: ItemsService.create (OutboxService)',
+    producedIn: 'typescript',
+    subscribable: true,
+  },
+  'item.updated': {
+    description: 'An item changed',
+    producedBy: 'items: ItemsService.update (OutboxService)',
+    producedIn: 'typescript',
+    subscribable: true,
+  },
+  'item.deleted': {
+    description: 'An item was deleted, or archived when it has stock history',
+    producedBy: 'items: ItemsService.delete (OutboxService)',
+    producedIn: 'typescript',
+    subscribable: true,
+  },
+  'location.created': {
+    description: 'A location was created',
+    producedBy: 'locations: LocationsService.create (OutboxService)',
+    producedIn: 'typescript',
+    subscribable: true,
+  },
+  'location.updated': {
+    description: 'A location changed',
+    producedBy: 'locations: LocationsService.update (OutboxService)',
+    producedIn: 'typescript',
+    subscribable: true,
+  },
+  'location.deleted': {
+    description: 'A location was deleted, or archived when it has stock history',
+    producedBy: 'locations: LocationsService.delete (OutboxService)',
+    producedIn: 'typescript',
+    subscribable: true,
+  },
+  'movement.posted': {
+    description: 'A movement was posted; data is the movement with its ledger lines',
+    producedBy: 'post_movement() (db/functions/post_movement.sql), for movements and count adjustments',
+    producedIn: 'sql',
+    subscribable: true,
+  },
+  'inventory.updated': {
+    description: 'Balances changed; data lists the changed balances after the movement',
+    producedBy: 'post_movement() (db/functions/post_movement.sql), with movement.posted',
+    producedIn: 'sql',
+    subscribable: true,
+  },
+  'count.started': {
+    description: 'A count sheet was started',
+    producedBy: 'counts: CountsService.start (CountsRepository.insertOutboxEvent)',
+    producedIn: 'typescript',
+    subscribable: true,
+  },
+  'count.submitted': {
+    description: 'A count sheet was submitted',
+    producedBy: 'counts: CountsService.submit (CountsRepository.insertOutboxEvent)',
+    producedIn: 'typescript',
+    subscribable: true,
+  },
+  'count.posted': {
+    description: 'A count sheet was approved and its adjustment posted',
+    producedBy: 'counts: CountsService.approve (CountsRepository.insertOutboxEvent)',
+    producedIn: 'typescript',
+    subscribable: true,
+  },
+  'webhook.test': {
+    description: 'Sent by POST /api/webhooks/:id/test',
+    producedBy: 'webhooks: WebhooksService.sendTest (WebhookEndpointsRepository.insertTestEvent)',
+    producedIn: 'typescript',
+    subscribable: true,
+  },
+} as const satisfies Record<string, EventTypeDefinition>;
+
+export type EventType = keyof typeof EVENT_TYPES;
+
+/** The types a webhook endpoint may subscribe to (`subscribable: true`). */
+export type SubscribableEventType = {
+  [Type in EventType]: (typeof EVENT_TYPES)[Type]['subscribable'] extends true ? Type : never;
+}[EventType];
+
+/** Every type, in catalogue order (Object.keys types its result as string[], hence the cast). */
+export const EVENT_TYPE_NAMES = Object.keys(EVENT_TYPES) as readonly EventType[];
