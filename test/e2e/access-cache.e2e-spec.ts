@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { DataSource, type AfterQueryEvent } from 'typeorm';
 import { AccessChangeListener } from '../../src/platform/tenancy/access-change-listener.js';
+import { bodyOf } from '../support/api-body.js';
+import type { LoginResponse } from '../support/api-types.gen.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 import { createApiKey, createTenant, createUser, type TestTenant } from '../support/tenant-factory.js';
 
@@ -88,7 +90,7 @@ describe('principal cache across replicas (NOTIFY access_changed)', () => {
     await a
       .http()
       .patch(`/api/tenants/${other.id}`)
-      .set('Authorization', `Bearer ${(platform.body as { accessToken: string }).accessToken}`)
+      .set('Authorization', `Bearer ${bodyOf<LoginResponse>(platform).accessToken}`)
       .send({ status: 'suspended' })
       .expect(200);
     await bHeard;

@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { DiscoveryModule } from '@nestjs/core';
 import { randomUUID } from 'node:crypto';
+import { bodyOf } from '../support/api-body.js';
+import type { ItemView, LocationView, MovementView } from '../support/api-types.gen.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 import { createApiKey, createTenant, createUser, type TestTenant } from '../support/tenant-factory.js';
 import { expressRoutes, listRoutes, type RouteInfo } from '../support/routes.js';
@@ -36,17 +38,17 @@ describe('cross-tenant matrix and permission snapshot', () => {
     const aKey = await createApiKey(t, a, 'Analyst');
     const bKey = await createApiKey(t, b, 'Admin');
     const asA = { Authorization: `Bearer ${a.admin.token}` };
-    const item = (
+    const item = bodyOf<ItemView>(
       await t
         .http()
         .post('/api/items')
         .set(asA)
-        .send({ sku: 'VICTIM-SKU', name: 'victim-item-name', baseUom: 'ea' })
-    ).body as { id: string };
-    const location = (
-      await t.http().post('/api/locations').set(asA).send({ site: 'victim-site', name: 'victim-bin' })
-    ).body as { id: string };
-    const movement = (
+        .send({ sku: 'VICTIM-SKU', name: 'victim-item-name', baseUom: 'ea' }),
+    );
+    const location = bodyOf<LocationView>(
+      await t.http().post('/api/locations').set(asA).send({ site: 'victim-site', name: 'victim-bin' }),
+    );
+    const movement = bodyOf<MovementView>(
       await t
         .http()
         .post('/api/inventory/movements')
@@ -54,8 +56,8 @@ describe('cross-tenant matrix and permission snapshot', () => {
         .send({
           type: 'receipt',
           lines: [{ itemId: item.id, locationId: location.id, qty: 7 }],
-        })
-    ).body as { id: string };
+        }),
+    );
     aIds = [
       a.id,
       a.admin.id,

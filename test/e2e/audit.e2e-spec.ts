@@ -3,23 +3,17 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { AuditRetention } from '../../src/modules/audit/audit-retention.service.js';
 import { ReconciliationService } from '../../src/modules/reconciliation/index.js';
+import { bodyOf } from '../support/api-body.js';
+import type {
+  AuditEntryPage,
+  AuditEntryView,
+  ItemView,
+  LocationView,
+  MovementView,
+  RoleView,
+} from '../support/api-types.gen.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 import { createApiKey, createTenant, createUser, type TestTenant } from '../support/tenant-factory.js';
-
-interface Entry {
-  id: string;
-  createdAt: string;
-  actorId: string | null;
-  actorKind: string;
-  actorName: string | null;
-  action: string;
-  entityType: string;
-  entityId: string | null;
-  before: Record<string, unknown> | null;
-  after: Record<string, unknown> | null;
-  requestId: string | null;
-  ip: string | null;
-}
 
 async function sqlError(statement: Promise<unknown>): Promise<pg.DatabaseError> {
   try {
@@ -34,23 +28,21 @@ async function sqlError(statement: Promise<unknown>): Promise<pg.DatabaseError> 
 describe('audit log: every change and every denial, append-only, per tenant', () => {
   let t: TestApp;
   let a: TestTenant;
-  let b: TestTenant;
 
   const as = (tenant: TestTenant) => ({ Authorization: `Bearer ${tenant.admin.token}` });
 
-  async function entries(tenant: TestTenant, query: Record<string, string>): Promise<Entry[]> {
+  async function entries(tenant: TestTenant, query: Record<string, string>): Promise<AuditEntryView[]> {
     const response = await t
       .http()
       .get(`/api/audit-logs?${new URLSearchParams({ limit: '500', ...query }).toString()}`)
       .set(as(tenant));
     expect(response.status).toBe(200);
-    return (response.body as { data: Entry[] }).data;
+    return bodyOf<AuditEntryPage>(response).data;
   }
 
   beforeAll(async () => {
     t = await createTestApp({ env: { THROTTLE_LIMIT: '100000' } });
     a = await createTenant(t, 'audit-a');
-    b = await createTenant(t, 'audit-b');
   });
 
   afterAll(async () => {
@@ -66,7 +58,7 @@ describe('audit log: every change and every denial, append-only, per tenant', ()
       .set('X-Request-Id', requestId)
       .send({ sku: 'AUD-1', name: 'Audited', baseUom: 'ea' });
     expect(created.status).toBe(201);
-    const itemId = (created.body as { id: string }).id;
+    const itemId = bodyOf<ItemView>(created).id;
     expect(
       (await t.http().patch(`/api/items/${itemId}`).set(as(a)).send({ name: 'Audited twice' })).status,
     ).toBe(200);
@@ -107,12 +99,10 @@ describe('audit log: every change and every denial, append-only, per tenant', ()
       .send({
         type: 'receipt',
         reference: 'PO-AUDIT',
-        lines: [
-          { itemId: (item.body as { id: string }).id, locationId: (bin.body as { id: string }).id, qty: '3' },
-        ],
+        lines: [{ itemId: bodyOf<ItemView>(item).id, locationId: bodyOf<LocationView>(bin).id, qty: '3' }],
       });
     expect(posted.status).toBe(201);
-    const movementId = (posted.body as { id: string }).id;
+    const movementId = bodyOf<MovementView>(posted).id;
     const [movement] = await entries(a, { entityType: 'movement', entityId: movementId });
     expect(movement).toMatchObject({
       action: 'movement.created',
@@ -128,7 +118,7 @@ describe('audit log: every change and every denial, append-only, per tenant', ()
       .set(as(a))
       .send({ name: 'Receiver', permissions: ['items:read'] });
     expect(role.status).toBe(201);
-    const roleId = (role.body as { id: string }).id;
+    const roleId = bodyOf<RoleView>(role).id;
     const changed = await t
       .http()
       .patch(`/api/roles/${roleId}`)
@@ -194,38 +184,72 @@ describe('audit log: every change and every denial, append-only, per tenant', ()
     expect(leaks.n).toBe(0);
   });
 
+  /** Creates `n` items in `tenant` and renames each: 2n audit entries of the test's own. */
+  async function auditedChanges(tenant: TestTenant, n: number): Promise<string[]> {
+    const ids: string[] = [];
+    for (let i = 0; i < n; i += 1) {
+      const created = await t
+        .http()
+        .post('/api/items')
+        .set(as(tenant))
+        .send({ sku: `AUD-PAGE-${i}`, name: `Paged ${i}`, baseUom: 'ea' })
+        .expect(201);
+      const id = bodyOf<ItemView>(created).id;
+      await t
+        .http()
+        .patch(`/api/items/${id}`)
+        .set(as(tenant))
+        .send({ name: `Paged ${i} again` })
+        .expect(200);
+      ids.push(id);
+    }
+    return ids;
+  }
+
   it('keeps tenants apart: B sees none of A’s entries', async () => {
-    const ofA = await entries(a, {});
-    expect(ofA.length).toBeGreaterThan(10);
-    const ofB = await entries(b, {});
+    const ofTenant = await createTenant(t, 'audit-apart');
+    const other = await createTenant(t, 'audit-other');
+    const [itemOfA] = await auditedChanges(ofTenant, 3);
+    const ofA = await entries(ofTenant, {});
+    expect(ofA.length).toBeGreaterThanOrEqual(2 * 3);
+    const ofB = await entries(other, {});
     const idsOfA = new Set(ofA.map((entry) => entry.id));
     expect(ofB.some((entry) => idsOfA.has(entry.id))).toBe(false);
-    const entityOfA = ofA.find((entry) => entry.entityType === 'item')!.entityId!;
-    expect(await entries(b, { entityId: entityOfA })).toEqual([]);
+    expect(ofA.some((entry) => entry.entityType === 'item' && entry.entityId === itemOfA)).toBe(true);
+    expect(await entries(other, { entityId: itemOfA })).toEqual([]);
     const [rows] = await t.database.query<{ n: number }>(
       `select count(*)::int as n from audit_logs where tenant_id = $1`,
-      [b.id],
+      [other.id],
     );
     // B's own log is not empty (its creation), so the filter above returned nothing for the right reason.
     expect(rows.n).toBeGreaterThan(0);
   });
 
   it('pages newest first with a cursor, without gaps or repeats', async () => {
-    const all = await entries(a, {});
+    const paged = await createTenant(t, 'audit-pages');
+    const pageSize = 7;
+    // More than two pages of the test's own entries, so the cursor is followed at least twice.
+    await auditedChanges(paged, pageSize + 1);
+    const all = await entries(paged, {});
+    expect(all.length).toBeGreaterThan(2 * pageSize);
     const seen: string[] = [];
+    let pages = 0;
     let cursor: string | null = null;
     do {
-      const query = new URLSearchParams({ limit: '7', ...(cursor && { cursor }) });
-      const response = await t.http().get(`/api/audit-logs?${query.toString()}`).set(as(a));
+      const query = new URLSearchParams({ limit: String(pageSize), ...(cursor && { cursor }) });
+      const response = await t.http().get(`/api/audit-logs?${query.toString()}`).set(as(paged));
       expect(response.status).toBe(200);
-      const page = response.body as { data: Entry[]; nextCursor: string | null };
+      // Annotated: the loop assigns cursor from it, which type inference would otherwise go round in.
+      const page: AuditEntryPage = bodyOf<AuditEntryPage>(response);
       seen.push(...page.data.map((entry) => entry.id));
       cursor = page.nextCursor;
+      pages += 1;
     } while (cursor);
     expect(seen).toEqual(all.map((entry) => entry.id));
-    const bad = await t.http().get('/api/audit-logs?cursor=garbage').set(as(a));
+    expect(pages).toBe(Math.ceil(all.length / pageSize));
+    const bad = await t.http().get('/api/audit-logs?cursor=garbage').set(as(paged));
     expect(bad.status).toBe(400);
-    const badDate = await t.http().get('/api/audit-logs?from=yesterday').set(as(a));
+    const badDate = await t.http().get('/api/audit-logs?from=yesterday').set(as(paged));
     expect(badDate.status).toBe(400);
   });
 
@@ -295,8 +319,8 @@ describe('audit log: every change and every denial, append-only, per tenant', ()
         type: 'receipt',
         lines: [
           {
-            itemId: (item.body as { id: string }).id,
-            locationId: (bin.body as { id: string }).id,
+            itemId: bodyOf<ItemView>(item).id,
+            locationId: bodyOf<LocationView>(bin).id,
             qty: '10',
           },
         ],

@@ -3,6 +3,8 @@ import { createHmac, generateKeyPairSync, randomUUID } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import type { Response } from 'supertest';
 import { operationsOf, type DocumentedOperation, type OpenApiDocument } from '../support/openapi-document.js';
+import { bodyOf } from '../support/api-body.js';
+import type { CreatedApiKeyView, MeResponse, Problem } from '../support/api-types.gen.js';
 import { createTestApp, TEST_JWT_SECRET, TEST_PLATFORM_ADMIN, type TestApp } from '../support/test-app.js';
 import {
   createApiKey,
@@ -88,7 +90,7 @@ describe('auth attacks', () => {
       .http()
       .get('/api/auth/me')
       .set('Authorization', `Bearer ${await platformAdminToken(t)}`);
-    platformAdminId = (platform.body as { user: { id: string } }).user.id;
+    platformAdminId = bodyOf<MeResponse>(platform).user!.id;
     document = (await t.http().get('/docs-json')).body as OpenApiDocument;
     authenticated = operationsOf(document).filter(
       ({ operation }) => !['public', 'public (in the resolved tenant)'].includes(operation['x-access'] ?? ''),
@@ -300,7 +302,7 @@ describe('auth attacks', () => {
       expect(wrong).toEqual([]);
       const users = await t.http().post('/api/users').set(bearer(token)).send({});
       expect(refusal(users, 403)).toEqual({ status: 403, problem: true, leaks: [] });
-      expect((users.body as { permission: string }).permission).toBe('users:write');
+      expect(bodyOf<Problem>(users).permission).toBe('users:write');
     });
   });
 
@@ -344,7 +346,7 @@ describe('auth attacks', () => {
         .set(bearer(a.admin.token))
         .send({ name: 'short-lived', roleId: a.roles.Admin, expiresAt });
       expect(created.status).toBe(201);
-      const { key } = created.body as { key: string };
+      const { key } = bodyOf<CreatedApiKeyView>(created);
       // Used while valid: the cache now holds the principal, capped at its expiry.
       expect((await t.http().get('/api/items').set('X-API-Key', key)).status).toBe(200);
       await new Promise((resolve) => setTimeout(resolve, Date.parse(expiresAt) - Date.now() + 100));
@@ -394,7 +396,7 @@ describe('auth attacks', () => {
         .http()
         .get('/api/auth/me')
         .set({ ...bearer(a.admin.token), ...naming() });
-      expect((me.body as { type: string }).type).toBe('tenant-mismatch');
+      expect(bodyOf<Problem>(me).type).toBe('tenant-mismatch');
     });
 
     it.each([
@@ -414,7 +416,7 @@ describe('auth attacks', () => {
         .get('/api/auth/me')
         .set({ ...bearer(a.admin.token), ...naming() });
       expect(response.status).toBe(200);
-      expect((response.body as { tenant: { id: string } }).tenant.id).toBe(a.id);
+      expect(bodyOf<MeResponse>(response).tenant.id).toBe(a.id);
     });
   });
 });
@@ -439,7 +441,7 @@ describe('auth attacks behind a trusted proxy (TRUST_PROXY=true)', () => {
       .http()
       .get('/api/auth/me')
       .set({ ...auth, 'X-Forwarded-Host': `${b.slug}.${BASE_DOMAIN}` });
-    expect({ status: mismatch.status, type: (mismatch.body as { type: string }).type }).toEqual({
+    expect({ status: mismatch.status, type: bodyOf<Problem>(mismatch).type }).toEqual({
       status: 403,
       type: 'tenant-mismatch',
     });

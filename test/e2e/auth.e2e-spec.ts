@@ -4,6 +4,17 @@ import jwt from 'jsonwebtoken';
 import type { Response } from 'supertest';
 import { PERMISSIONS } from '../../src/platform/access/permissions.js';
 import { createTestApp, TEST_JWT_SECRET, TEST_PLATFORM_ADMIN, type TestApp } from '../support/test-app.js';
+import { bodyOf } from '../support/api-body.js';
+import type {
+  ApiKeyPage,
+  CreatedApiKeyView,
+  LoginResponse,
+  MeResponse,
+  Problem,
+  RoleView,
+  TenantView,
+  UserView,
+} from '../support/api-types.gen.js';
 import {
   createApiKey,
   createTenant,
@@ -21,55 +32,6 @@ const PROBLEM_JSON = /^application\/problem\+json/;
 const ISSUER = 'inventory-enterprise';
 const API_KEY_FORMAT = /^iek_[0-9a-f]{32}_[A-Za-z0-9_-]{43}$/;
 
-interface Problem {
-  type: string;
-  title: string;
-  status: number;
-  detail: string;
-  permission?: string;
-  errors?: { field: string; message: string }[];
-}
-
-interface UserBody {
-  id: string;
-  email: string | null;
-  name: string | null;
-  status: string;
-  platformAdmin: boolean;
-  roleIds: string[];
-}
-
-interface RoleBody {
-  id: string;
-  name: string;
-  permissions: string[];
-}
-
-interface MeBody {
-  user: UserBody | null;
-  apiKeyId: string | null;
-  tenant: { id: string; slug: string; status: string };
-  roles: RoleBody[];
-  permissions: string[];
-}
-
-interface LoginBody {
-  accessToken: string;
-  tokenType: string;
-  expiresIn: number;
-  user: UserBody;
-}
-
-interface ApiKeyBody {
-  id: string;
-  name: string;
-  roleId: string;
-  prefix: string;
-  expiresAt: string | null;
-  revokedAt: string | null;
-  key?: string;
-}
-
 type Headers = Record<string, string>;
 
 const bearer = (token: string): Headers => ({ Authorization: `Bearer ${token}` });
@@ -79,7 +41,7 @@ const apiKey = (key: string): Headers => ({ 'X-API-Key': key });
 function expectProblem(response: Response, status: number, type: string): Problem {
   expect(response.status).toBe(status);
   expect(response.headers['content-type']).toMatch(PROBLEM_JSON);
-  const problem = response.body as Problem;
+  const problem = bodyOf<Problem>(response);
   expect(problem).toMatchObject({ type, status });
   return problem;
 }
@@ -92,10 +54,10 @@ function loginRequest(t: TestApp, headers: Headers, email: string, password: str
   return t.http().post('/api/auth/login').set(headers).send({ email, password });
 }
 
-async function getRole(t: TestApp, tenant: TestTenant, name: string): Promise<RoleBody> {
+async function getRole(t: TestApp, tenant: TestTenant, name: string): Promise<RoleView> {
   const response = await t.http().get(`/api/roles/${tenant.roles[name]}`).set(bearer(tenant.admin.token));
   expect(response.status).toBe(200);
-  return response.body as RoleBody;
+  return bodyOf<RoleView>(response);
 }
 
 /** Claims exactly like a real access token of `userId` in `tenantId`, valid for an hour. */
@@ -135,7 +97,7 @@ describe('authentication and tenant access', () => {
     it('returns a Bearer token for 24 h and the user without any password field', async () => {
       const response = await loginRequest(t, { 'X-Tenant-Id': a.slug }, a.admin.email, a.admin.password);
       expect(response.status).toBe(200);
-      const body = response.body as LoginBody;
+      const body = bodyOf<LoginResponse>(response);
       expect(Object.keys(body).sort()).toEqual(['accessToken', 'expiresIn', 'tokenType', 'user']);
       expect(body).toMatchObject({ tokenType: 'Bearer', expiresIn: 86400 });
       expect(body.user).toMatchObject({ id: a.admin.id, email: a.admin.email, status: 'active' });
@@ -187,7 +149,7 @@ describe('authentication and tenant access', () => {
       for (const reference of [a.slug, a.id]) {
         const response = await loginRequest(t, { 'X-Org-Id': reference }, a.admin.email, a.admin.password);
         expect(response.status).toBe(200);
-        const token = (response.body as LoginBody).accessToken;
+        const token = bodyOf<LoginResponse>(response).accessToken;
         expect((jwt.decode(token) as jwt.JwtPayload).tid).toBe(a.id);
       }
     });
@@ -291,7 +253,7 @@ describe('authentication and tenant access', () => {
     it('accepts a correctly forged token (control: the attacks above differ only in the flaw)', async () => {
       const response = await me(t, bearer(forge(claimsFor(a.admin.id, a.id))));
       expect(response.status).toBe(200);
-      expect((response.body as MeBody).user?.id).toBe(a.admin.id);
+      expect(bodyOf<MeResponse>(response).user?.id).toBe(a.admin.id);
     });
   });
 
@@ -306,7 +268,7 @@ describe('authentication and tenant access', () => {
         .set(bearer(a.admin.token))
         .send({ status: 'suspended' });
       expect(suspend.status).toBe(200);
-      expect((suspend.body as UserBody).status).toBe('suspended');
+      expect(bodyOf<UserView>(suspend).status).toBe('suspended');
 
       expectProblem(await me(t, bearer(user.token)), 401, 'unauthorized');
       // Login of a suspended user looks exactly like a wrong password.
@@ -330,7 +292,7 @@ describe('authentication and tenant access', () => {
       expect(reactivate.status).toBe(200);
       const again = await me(t, bearer(user.token));
       expect(again.status).toBe(200);
-      expect((again.body as MeBody).user?.id).toBe(user.id);
+      expect(bodyOf<MeResponse>(again).user?.id).toBe(user.id);
     });
 
     it('erases a user (GDPR): token 401, personal data null, e-mail free for a new user', async () => {
@@ -349,7 +311,7 @@ describe('authentication and tenant access', () => {
 
       const erased = await t.http().get(`/api/users/${user.id}`).set(bearer(a.admin.token));
       expect(erased.status).toBe(200);
-      expect(erased.body as UserBody).toMatchObject({
+      expect(bodyOf<UserView>(erased)).toMatchObject({
         id: user.id,
         email: null,
         name: null,
@@ -361,7 +323,7 @@ describe('authentication and tenant access', () => {
       expect(reused.id).not.toBe(user.id);
       const meReused = await me(t, bearer(reused.token));
       expect(meReused.status).toBe(200);
-      expect((meReused.body as MeBody).user).toMatchObject({ id: reused.id, email: user.email });
+      expect(bodyOf<MeResponse>(meReused).user).toMatchObject({ id: reused.id, email: user.email });
     });
   });
 
@@ -373,21 +335,21 @@ describe('authentication and tenant access', () => {
         .set(bearer(a.admin.token))
         .send({ name: 'ERP integration', roleId: a.roles.Analyst });
       expect(created.status).toBe(201);
-      const body = created.body as ApiKeyBody;
+      const body = bodyOf<CreatedApiKeyView>(created);
       expect(body.key).toMatch(API_KEY_FORMAT);
-      expect(body.key!.startsWith(`iek_${compactTenantId(a.id)}_`)).toBe(true);
+      expect(body.key.startsWith(`iek_${compactTenantId(a.id)}_`)).toBe(true);
       expect(body).toMatchObject({ name: 'ERP integration', roleId: a.roles.Analyst, revokedAt: null });
       expect(body).not.toHaveProperty('keyHash');
 
       const list = await t.http().get('/api/api-keys').set(bearer(a.admin.token));
       expect(list.status).toBe(200);
-      const keys = (list.body as { data: ApiKeyBody[] }).data;
+      const keys = bodyOf<ApiKeyPage>(list).data;
       const listed = keys.find((key) => key.id === body.id);
       expect(listed).toMatchObject({ id: body.id, name: 'ERP integration', prefix: body.prefix });
       for (const key of keys) {
         expect(Object.keys(key).filter((field) => /hash|secret|^key$/i.test(field))).toEqual([]);
       }
-      const secret = body.key!.split('_').slice(2).join('_');
+      const secret = body.key.split('_').slice(2).join('_');
       expect(JSON.stringify(list.body)).not.toContain(body.key);
       expect(JSON.stringify(list.body)).not.toContain(secret);
     });
@@ -398,7 +360,7 @@ describe('authentication and tenant access', () => {
 
       const whoAmI = await me(t, apiKey(key.key));
       expect(whoAmI.status).toBe(200);
-      expect((whoAmI.body as MeBody).permissions).toEqual([...analyst.permissions].sort());
+      expect(bodyOf<MeResponse>(whoAmI).permissions).toEqual([...analyst.permissions].sort());
 
       const read = await t.http().get('/api/users').set(apiKey(key.key));
       expect(expectProblem(read, 403, 'forbidden').permission).toBe('users:read');
@@ -430,7 +392,7 @@ describe('authentication and tenant access', () => {
 
       expectProblem(await me(t, apiKey(key.key)), 401, 'unauthorized');
       const list = await t.http().get('/api/api-keys').set(bearer(a.admin.token));
-      const listed = (list.body as { data: ApiKeyBody[] }).data.find((k) => k.id === key.id);
+      const listed = bodyOf<ApiKeyPage>(list).data.find((k) => k.id === key.id);
       expect(listed?.revokedAt).toEqual(expect.any(String));
     });
 
@@ -452,9 +414,9 @@ describe('authentication and tenant access', () => {
         .set(bearer(a.admin.token))
         .send({ name: 'expiring', roleId: a.roles.Analyst, expiresAt });
       expect(response.status).toBe(201);
-      const body = response.body as ApiKeyBody;
+      const body = bodyOf<CreatedApiKeyView>(response);
       expect(body.expiresAt).toBe(expiresAt);
-      expect((await me(t, apiKey(body.key!))).status).toBe(200);
+      expect((await me(t, apiKey(body.key))).status).toBe(200);
     });
 
     it.each([
@@ -527,7 +489,7 @@ describe('authentication and tenant access', () => {
         .set(bearer(platform))
         .send({ status: 'suspended' });
       expect(suspend.status).toBe(200);
-      expect((suspend.body as { status: string }).status).toBe('suspended');
+      expect(bodyOf<TenantView>(suspend).status).toBe('suspended');
 
       expectProblem(await me(t, bearer(tenant.admin.token)), 403, 'tenant-suspended');
       expectProblem(await me(t, apiKey(key.key)), 403, 'tenant-suspended');
@@ -563,7 +525,7 @@ describe('authentication and tenant access', () => {
     it('describes a user: user, no API key, tenant, roles and sorted permissions', async () => {
       const response = await me(t, bearer(a.admin.token));
       expect(response.status).toBe(200);
-      const body = response.body as MeBody;
+      const body = bodyOf<MeResponse>(response);
       expect(Object.keys(body).sort()).toEqual(['apiKeyId', 'permissions', 'roles', 'tenant', 'user']);
       expect(body.user).toMatchObject({ id: a.admin.id, email: a.admin.email, status: 'active' });
       expect(JSON.stringify(body.user)).not.toMatch(/password|hash/i);
@@ -578,7 +540,7 @@ describe('authentication and tenant access', () => {
       const counter = await getRole(t, a, 'Counter');
       const response = await me(t, apiKey(key.key));
       expect(response.status).toBe(200);
-      const body = response.body as MeBody;
+      const body = bodyOf<MeResponse>(response);
       expect(body.user).toBeNull();
       expect(body.apiKeyId).toBe(key.id);
       expect(body.tenant).toMatchObject({ id: a.id, slug: a.slug });
@@ -605,11 +567,11 @@ describe('default tenant (ALLOW_DEFAULT_TENANT=true)', () => {
   it('logs in to the default tenant when no tenant is named', async () => {
     const response = await loginRequest(t, {}, TEST_PLATFORM_ADMIN.email, TEST_PLATFORM_ADMIN.password);
     expect(response.status).toBe(200);
-    const token = (response.body as LoginBody).accessToken;
+    const token = bodyOf<LoginResponse>(response).accessToken;
     const whoAmI = await me(t, bearer(token));
     expect(whoAmI.status).toBe(200);
-    expect((whoAmI.body as MeBody).tenant.slug).toBe('default');
-    expect((whoAmI.body as MeBody).user).toMatchObject({ email: TEST_PLATFORM_ADMIN.email });
+    expect(bodyOf<MeResponse>(whoAmI).tenant.slug).toBe('default');
+    expect(bodyOf<MeResponse>(whoAmI).user).toMatchObject({ email: TEST_PLATFORM_ADMIN.email });
   });
 
   it('never falls back to the default tenant for a named but unknown tenant', async () => {
@@ -642,7 +604,7 @@ describe('tenant by subdomain (TENANT_SUBDOMAIN_ENABLED=true)', () => {
   it("accepts tenant A's token on A's subdomain", async () => {
     const response = await me(t, { ...bearer(a.admin.token), Host: `${a.slug}.example.test` });
     expect(response.status).toBe(200);
-    expect((response.body as MeBody).tenant.id).toBe(a.id);
+    expect(bodyOf<MeResponse>(response).tenant.id).toBe(a.id);
   });
 
   it("refuses tenant A's token on B's subdomain with 403 tenant-mismatch", async () => {
@@ -669,7 +631,7 @@ describe('tenant by subdomain (TENANT_SUBDOMAIN_ENABLED=true)', () => {
       a.admin.password,
     );
     expect(response.status).toBe(200);
-    expect((jwt.decode((response.body as LoginBody).accessToken) as jwt.JwtPayload).tid).toBe(a.id);
+    expect((jwt.decode(bodyOf<LoginResponse>(response).accessToken) as jwt.JwtPayload).tid).toBe(a.id);
   });
 
   it('lets X-Tenant-Id win over the subdomain', async () => {

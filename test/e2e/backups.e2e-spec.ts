@@ -7,33 +7,34 @@ import pg from 'pg';
 import { cli } from '../support/cli.js';
 import { databaseEndpoints } from '../../src/platform/database/database-endpoints.js';
 import { BackupJobs } from '../../src/modules/backups/backup-jobs.service.js';
+import { bodyOf } from '../support/api-body.js';
+import type {
+  BackupPageView,
+  BackupStartedView,
+  BackupView,
+  BalancePage,
+  ItemView,
+  LocationView,
+} from '../support/api-types.gen.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 import { createTenant, login, platformAdminToken, type TestTenant } from '../support/tenant-factory.js';
 import { testServer, withAdminClient, type TestDatabase } from '../support/test-database-server.js';
 
-interface BackupBody {
-  id: string;
-  status: 'running' | 'succeeded' | 'failed';
-  startedAt: string;
-  finishedAt: string | null;
-  fileName: string | null;
-  sizeBytes: number | null;
-  sha256: string | null;
-  verifiedAt: string | null;
-  verifyStatus: 'passed' | 'failed' | null;
-  verifyDetails: {
-    reasons: string[];
-    scratchDatabase: string;
-    scratchDropped: boolean;
-    restoreMs?: number;
-    durationMs: number;
-    file?: { actualSizeBytes: number; expectedSizeBytes: number };
-    tables?: { checked: number; mismatched: unknown[] };
-    ledgerChecksum?: { expected: string; actual: string };
-    reconciliation?: { keysChecked: number; driftKeys: number };
-  } | null;
-  error: string | null;
+/** What verification records (the document leaves `verifyDetails` an open object). */
+interface VerifyDetails {
+  reasons: string[];
+  scratchDatabase: string;
+  scratchDropped: boolean;
+  restoreMs?: number;
+  durationMs: number;
+  file?: { actualSizeBytes: number; expectedSizeBytes: number };
+  tables?: { checked: number; mismatched: unknown[] };
+  ledgerChecksum?: { expected: string; actual: string };
+  reconciliation?: { keysChecked: number; driftKeys: number };
 }
+
+/** A backup as the document types it, with its verification details spelled out. */
+type BackupBody = Omit<BackupView, 'verifyDetails'> & { verifyDetails: VerifyDetails | null };
 
 /** The checksum the way the design defines it: md5 over the ordered ledger rows (recomputed here in SQL). */
 async function ledgerChecksum(databaseUrl: string): Promise<string> {
@@ -67,14 +68,14 @@ describe('backups: pg_dump, verification by restore, monitoring, retention, rest
   async function getBackup(id: string): Promise<BackupBody> {
     const response = await t.http().get(`/api/backups/${id}`).set(adminAuth);
     expect(response.status).toBe(200);
-    return response.body as BackupBody;
+    return bodyOf<BackupBody>(response);
   }
 
   async function finished(app: TestApp, id: string): Promise<BackupBody> {
     const token = await platformAdminToken(app);
     for (let attempt = 0; attempt < 600; attempt++) {
       const response = await app.http().get(`/api/backups/${id}`).set('Authorization', `Bearer ${token}`);
-      const body = response.body as BackupBody;
+      const body = bodyOf<BackupBody>(response);
       if (body.status !== 'running') return body;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
@@ -90,6 +91,17 @@ describe('backups: pg_dump, verification by restore, monitoring, retention, rest
     return getBackup(id!);
   }
 
+  /** A fresh backup made by the CLI and verified by restore: the newest verified backup. */
+  async function verifiedBackup(): Promise<BackupBody> {
+    const result = await cli(t, 'backup:create');
+    expect(result.code).toBe(0);
+    const id = /backup ([0-9a-f-]{36}) succeeded/.exec(result.stdout)?.[1];
+    expect(id).toBeDefined();
+    const backup = await getBackup(id!);
+    expect(backup.verifyStatus).toBe('passed');
+    return backup;
+  }
+
   async function scratchDatabases(): Promise<string[]> {
     const rows = await t.database.query<{ datname: string }>(
       `select datname from pg_database where datname like 'verify\\_%'`,
@@ -101,12 +113,7 @@ describe('backups: pg_dump, verification by restore, monitoring, retention, rest
   async function balancesOf(app: TestApp, auth: { Authorization: string }): Promise<Record<string, string>> {
     const response = await app.http().get(`/api/inventory/balances?itemId=${itemId}`).set(auth);
     expect(response.status).toBe(200);
-    return Object.fromEntries(
-      (response.body as { data: { locationId: string; qty: string }[] }).data.map((b) => [
-        b.locationId,
-        b.qty,
-      ]),
-    );
+    return Object.fromEntries(bodyOf<BalancePage>(response).data.map((b) => [b.locationId, b.qty]));
   }
 
   async function post(body: Record<string, unknown>): Promise<void> {
@@ -125,11 +132,11 @@ describe('backups: pg_dump, verification by restore, monitoring, retention, rest
       .post('/api/items')
       .set(tenantAuth)
       .send({ sku: 'B-1', name: 'Backed up', baseUom: 'ea' });
-    itemId = (item.body as { id: string }).id;
+    itemId = bodyOf<ItemView>(item).id;
     locations = [];
     for (const name of ['A', 'B', 'C']) {
       const location = await t.http().post('/api/locations').set(tenantAuth).send({ site: 'S', name });
-      locations.push((location.body as { id: string }).id);
+      locations.push(bodyOf<LocationView>(location).id);
     }
     await post({ type: 'receipt', lines: [{ itemId, locationId: locations[0], qty: '100.5' }] });
     await post({ type: 'receipt', lines: [{ itemId, locationId: locations[1], qty: 7 }] });
@@ -145,26 +152,36 @@ describe('backups: pg_dump, verification by restore, monitoring, retention, rest
   });
 
   it('monitor: no backup at all is an alert (exit 1); readiness stays 200 but says "degraded"', async () => {
-    const result = await cli(t, 'monitor:backups');
-    expect(result.code).toBe(1);
-    expect(result.stdout).toContain('BACKUP ALERT');
-    expect(result.stdout).toContain('no backup has passed verification by restore yet');
-    // The alert is also an audit entry of the platform's tenant, by the monitor.
-    const [entry] = await t.database.query<{ actor_name: string; after: { problems: string[] } }>(
-      `select a.actor_name, a.after from audit_logs a join tenants t on t.id = a.tenant_id
-        where t.slug = 'default' and a.action = 'backup.alert' order by a.created_at desc limit 1`,
-    );
-    expect(entry).toMatchObject({
-      actor_name: 'backup-monitor',
-      after: { problems: expect.arrayContaining(['no backup has passed verification by restore yet']) },
-    });
+    // A database of its own: this file's other tests leave backups in theirs.
+    const empty = await mkdtemp(join(tmpdir(), 'backups-e2e-none-'));
+    const fresh = await createTestApp({ env: { BACKUP_DIR: empty } });
+    try {
+      const result = await cli(fresh, 'monitor:backups');
+      expect(result.code).toBe(1);
+      expect(result.stdout).toContain('BACKUP ALERT');
+      expect(result.stdout).toContain('no backup has passed verification by restore yet');
+      // The alert is also an audit entry of the platform's tenant, by the monitor.
+      const [entry] = await fresh.database.query<{ actor_name: string; after: { problems: string[] } }>(
+        `select a.actor_name, a.after from audit_logs a join tenants t on t.id = a.tenant_id
+          where t.slug = 'default' and a.action = 'backup.alert' order by a.created_at desc limit 1`,
+      );
+      expect(entry).toMatchObject({
+        actor_name: 'backup-monitor',
+        after: { problems: expect.arrayContaining(['no backup has passed verification by restore yet']) },
+      });
 
-    const ready = await t.http().get('/health/ready');
-    expect(ready.status).toBe(200);
-    expect(ready.body.status).toBe('degraded');
-    expect(ready.body.details.database.status).toBe('up');
-    expect(ready.body.details.backup).toMatchObject({ status: 'degraded', newestVerifiedAt: null });
-    expect(ready.body.details.backup.problems).toContain('no backup has passed verification by restore yet');
+      const ready = await fresh.http().get('/health/ready');
+      expect(ready.status).toBe(200);
+      expect(ready.body.status).toBe('degraded');
+      expect(ready.body.details.database.status).toBe('up');
+      expect(ready.body.details.backup).toMatchObject({ status: 'degraded', newestVerifiedAt: null });
+      expect(ready.body.details.backup.problems).toContain(
+        'no backup has passed verification by restore yet',
+      );
+    } finally {
+      await fresh.close();
+      await rm(empty, { recursive: true, force: true });
+    }
   });
 
   it('platform routes refuse tenant users (403); bad and unknown ids are 400 and 404 problems', async () => {
@@ -206,7 +223,7 @@ describe('backups: pg_dump, verification by restore, monitoring, retention, rest
       const token = await platformAdminToken(broken);
       const started = await broken.http().post('/api/backups').set('Authorization', `Bearer ${token}`);
       expect(started.status).toBe(202);
-      const failed = await finished(broken, (started.body as { id: string }).id);
+      const failed = await finished(broken, bodyOf<BackupStartedView>(started).id);
       expect(failed.status).toBe('failed');
       expect(failed.error).toContain(`pg_dump not found in PG_BIN_DIR (${binDir})`);
       expect(failed.error).toContain('apt-get install postgresql-client-15');
@@ -249,16 +266,13 @@ describe('backups: pg_dump, verification by restore, monitoring, retention, rest
   });
 
   describe('a backup through the API, verified by restore', () => {
-    let backup: BackupBody;
-    let checksumAtDump: string;
-    let countsAtDump: Record<string, number>;
-
     it('POST answers 202 running; the backup then succeeds with the size and sha256 of its file', async () => {
-      checksumAtDump = await ledgerChecksum(t.database.url);
+      // An earlier backup of the test's own, so that the list has a second page.
+      const earlier = await unverifiedBackup();
       const started = await t.http().post('/api/backups').set(adminAuth);
       expect(started.status).toBe(202);
       expect(started.body).toEqual({ id: expect.any(String), status: 'running' });
-      backup = await finished(t, (started.body as { id: string }).id);
+      const backup = await finished(t, bodyOf<BackupStartedView>(started).id);
       expect(backup.status).toBe('succeeded');
       expect(backup.error).toBeNull();
       const path = join(directory, backup.fileName!);
@@ -270,24 +284,28 @@ describe('backups: pg_dump, verification by restore, monitoring, retention, rest
 
       const list = await t.http().get('/api/backups?limit=1').set(adminAuth);
       expect(list.status).toBe(200);
-      expect((list.body as { data: BackupBody[] }).data[0].id).toBe(backup.id);
-      expect(list.body.nextCursor).toEqual(expect.any(String));
-      const next = await t.http().get(`/api/backups?limit=1&cursor=${list.body.nextCursor}`).set(adminAuth);
-      expect((next.body as { data: BackupBody[] }).data[0].id).not.toBe(backup.id);
+      const page = bodyOf<BackupPageView>(list);
+      expect(page.data[0].id).toBe(backup.id);
+      expect(page.nextCursor).toEqual(expect.any(String));
+      const next = await t.http().get(`/api/backups?limit=1&cursor=${page.nextCursor}`).set(adminAuth);
+      expect(bodyOf<BackupPageView>(next).data[0].id).toBe(earlier.id);
     });
 
     it('recorded the row counts and ledger checksum of the dump snapshot, also in the manifest', async () => {
+      const checksumAtDump = await ledgerChecksum(t.database.url);
+      const backup = await unverifiedBackup();
       const [row] = await t.database.query<{ table_counts: Record<string, number>; ledger_checksum: string }>(
         `select table_counts, ledger_checksum from backups where id = $1`,
         [backup.id],
       );
-      countsAtDump = row.table_counts;
+      const countsAtDump = row.table_counts;
       expect(row.ledger_checksum).toBe(checksumAtDump);
       // Nothing but the catalogue changed since the dump: every recorded count is today's count.
       for (const [table, count] of Object.entries(countsAtDump)) {
         const [{ n }] = await t.database.query<{ n: number }>(`select count(*)::int as n from "${table}"`);
         expect({ table, count }).toEqual({ table, count: n });
       }
+      // The set-up posted 5 ledger rows: two receipts, an issue and the two legs of a transfer.
       expect(countsAtDump.inventory_ledger).toBeGreaterThanOrEqual(5);
       expect(countsAtDump).not.toHaveProperty('backups');
       const manifest = JSON.parse(
@@ -303,9 +321,14 @@ describe('backups: pg_dump, verification by restore, monitoring, retention, rest
     });
 
     it('verification passes: same row counts, equal ledger checksum, zero drift; the scratch database is gone', async () => {
+      const checksumAtDump = await ledgerChecksum(t.database.url);
+      const backup = await unverifiedBackup();
+      const [{ table_counts: countsAtDump }] = await t.database.query<{
+        table_counts: Record<string, number>;
+      }>(`select table_counts from backups where id = $1`, [backup.id]);
       const response = await t.http().post(`/api/backups/${backup.id}/verify`).set(adminAuth);
       expect(response.status).toBe(200);
-      const verified = response.body as BackupBody;
+      const verified = bodyOf<BackupBody>(response);
       expect(verified.verifyStatus).toBe('passed');
       expect(verified.verifiedAt).toEqual(expect.any(String));
       const details = verified.verifyDetails!;
@@ -322,33 +345,34 @@ describe('backups: pg_dump, verification by restore, monitoring, retention, rest
     });
 
     it('monitor: a fresh verified backup is ok (exit 0); readiness up; the gauges carry its times', async () => {
+      const backup = await verifiedBackup();
       const result = await cli(t, 'monitor:backups');
       expect(result.code).toBe(0);
       expect(result.stdout).toContain(`backups ok: newest verified backup ${backup.id}`);
-      const verified = await getBackup(backup.id);
 
       const ready = await t.http().get('/health/ready');
       expect(ready.status).toBe(200);
       expect(ready.body.status).toBe('ok');
       expect(ready.body.details.backup).toEqual({
         status: 'up',
-        newestVerifiedAt: verified.verifiedAt,
-        newestVerifiedTakenAt: verified.startedAt,
+        newestVerifiedAt: backup.verifiedAt,
+        newestVerifiedTakenAt: backup.startedAt,
       });
 
       const metrics = (await t.http().get('/metrics')).text;
       const gauge = (name: string): number => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(metrics)?.[1]);
       expect(gauge('backup_last_verified_timestamp_seconds')).toBeCloseTo(
-        Date.parse(verified.verifiedAt!) / 1000,
+        Date.parse(backup.verifiedAt!) / 1000,
         2,
       );
       expect(gauge('backup_last_success_timestamp_seconds')).toBeCloseTo(
-        Date.parse(verified.finishedAt!) / 1000,
+        Date.parse(backup.finishedAt!) / 1000,
         2,
       );
     });
 
     it('monitor: a verified backup older than BACKUP_MAX_AGE_HOURS is an alert', async () => {
+      const backup = await verifiedBackup();
       const shift = `interval '26 hours'`;
       await t.database.query(
         `update backups set started_at = started_at - ${shift}, finished_at = finished_at - ${shift},
@@ -372,6 +396,7 @@ describe('backups: pg_dump, verification by restore, monitoring, retention, rest
     });
 
     it('a second backup or verification while one holds the lock is a 409 problem', async () => {
+      const backup = await unverifiedBackup();
       const holder = new pg.Client({ connectionString: t.database.url });
       await holder.connect();
       try {
@@ -397,7 +422,7 @@ describe('backups: pg_dump, verification by restore, monitoring, retention, rest
       await truncate(path, Math.floor(backup.sizeBytes! / 2));
       const response = await t.http().post(`/api/backups/${backup.id}/verify`).set(adminAuth);
       expect(response.status).toBe(200);
-      const body = response.body as BackupBody;
+      const body = bodyOf<BackupBody>(response);
       expect(body.verifyStatus).toBe('failed');
       expect(body.verifyDetails!.reasons[0]).toMatch(/^sha256 mismatch/);
       expect(body.verifyDetails!.file).toMatchObject({
@@ -443,8 +468,8 @@ describe('backups: pg_dump, verification by restore, monitoring, retention, rest
       ]);
       const response = await t.http().post(`/api/backups/${backup.id}/verify`).set(adminAuth);
       expect(response.status).toBe(200);
-      const details = (response.body as BackupBody).verifyDetails!;
-      expect((response.body as BackupBody).verifyStatus).toBe('failed');
+      const details = bodyOf<BackupBody>(response).verifyDetails!;
+      expect(bodyOf<BackupBody>(response).verifyStatus).toBe('failed');
       expect(details.reasons[0]).toMatch(/^pg_restore failed: pg_restore exited with code 1: /);
       expect(details.scratchDropped).toBe(true);
       expect(await scratchDatabases()).toEqual([]);
@@ -482,7 +507,7 @@ describe('backups: pg_dump, verification by restore, monitoring, retention, rest
       const token = await platformAdminToken(closing);
       const started = await closing.http().post('/api/backups').set('Authorization', `Bearer ${token}`);
       expect(started.status).toBe(202);
-      const id = (started.body as { id: string }).id;
+      const id = bodyOf<BackupStartedView>(started).id;
       for (let waited = 0; ; waited += 50) {
         const waiting = await t.database.query(
           `select 1 from pg_stat_activity where application_name = 'pg_dump' and wait_event_type = 'Lock'`,
@@ -675,9 +700,13 @@ describe('backups: pg_dump, verification by restore, monitoring, retention, rest
   });
 
   it('retention deletes backups older than BACKUP_RETENTION_DAYS but always keeps the newest verified one', async () => {
+    // The test's own: a verified backup, then newer ones that were never verified.
+    const verified = await verifiedBackup();
+    const unverified = [await unverifiedBackup(), await unverifiedBackup(), await unverifiedBackup()];
     const [newestVerified] = await t.database.query<{ id: string; file_name: string }>(
       `select id, file_name from backups where verify_status = 'passed' order by started_at desc limit 1`,
     );
+    expect(newestVerified.id).toBe(verified.id);
     const [fresh] = await t.database.query<{ id: string }>(
       `insert into backups (status, trigger, started_at, finished_at, error)
        values ('failed', 'cli', now() - interval '1 day', now() - interval '1 day', 'a recent failure')
@@ -691,7 +720,7 @@ describe('backups: pg_dump, verification by restore, monitoring, retention, rest
       `select id, file_name from backups where id not in ($1, $2)`,
       [fresh.id, newestVerified.id],
     );
-    expect(old.length).toBeGreaterThan(3);
+    expect(old.map((row) => row.id)).toEqual(expect.arrayContaining(unverified.map((backup) => backup.id)));
 
     const result = await cli(t, 'backups:prune');
     expect(result.code).toBe(0);

@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import { ReconciliationService } from '../../src/modules/reconciliation/index.js';
+import { bodyOf } from '../support/api-body.js';
+import type { CountSheetView, ItemView, LocationView } from '../support/api-types.gen.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 import { createTenant } from '../support/tenant-factory.js';
 
@@ -54,23 +56,19 @@ describe('counts stay right while stock moves (property)', () => {
         const locations: string[] = [];
         for (const i of [0, 1]) {
           items.push(
-            (
-              (
-                await http()
-                  .post('/api/items')
-                  .set(auth)
-                  .send({ sku: `P${i}`, name: 'p', baseUom: 'ea' })
-              ).body as { id: string }
+            bodyOf<ItemView>(
+              await http()
+                .post('/api/items')
+                .set(auth)
+                .send({ sku: `P${i}`, name: 'p', baseUom: 'ea' }),
             ).id,
           );
           locations.push(
-            (
-              (
-                await http()
-                  .post('/api/locations')
-                  .set(auth)
-                  .send({ site: 'S', name: `L${i}` })
-              ).body as { id: string }
+            bodyOf<LocationView>(
+              await http()
+                .post('/api/locations')
+                .set(auth)
+                .send({ site: 'S', name: `L${i}` }),
             ).id,
           );
         }
@@ -83,10 +81,7 @@ describe('counts stay right while stock moves (property)', () => {
               .expect(201);
           }
         }
-        const sheet = (await http().post('/api/counts').set(auth).send({})).body as {
-          id: string;
-          countNumber: string;
-        };
+        const sheet = bodyOf<CountSheetView>(await http().post('/api/counts').set(auth).send({}));
         await http().post(`/api/counts/${sheet.id}/start`).set(auth).expect(200);
 
         for (const op of operations) {

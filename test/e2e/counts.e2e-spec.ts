@@ -1,31 +1,34 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { randomUUID } from 'node:crypto';
+import { bodyOf } from '../support/api-body.js';
+import type {
+  BalancePage,
+  CountApprovalView,
+  CountSheetView,
+  ItemView,
+  LocationView,
+  Problem,
+} from '../support/api-types.gen.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 import { createTenant, createUser, type TestTenant, type TestUser } from '../support/tenant-factory.js';
-
-interface Sheet {
-  id: string;
-  countNumber: string;
-  status: string;
-  movementId: string | null;
-  lines?: Array<{
-    itemId: string;
-    locationId: string;
-    lotCode: string | null;
-    expectedQty?: string;
-    variance?: string | null;
-  }>;
-}
 
 describe('physical counts', () => {
   let t: TestApp;
   let tenant: TestTenant;
   let auth: { Authorization: string };
-  let item: string;
   let lotted: string;
   let bin: string;
   let counter: TestUser;
 
   const http = () => t.http();
+
+  /** An item of the test's own: its stock at `bin` is what the test posted. */
+  async function freshItem(name: string): Promise<string> {
+    const sku = `C-${name}-${randomUUID().slice(0, 8)}`;
+    const created = await http().post('/api/items').set(auth).send({ sku, name, baseUom: 'ea' });
+    expect(created.status).toBe(201);
+    return bodyOf<ItemView>(created).id;
+  }
 
   async function receive(itemId: string, qty: string, lotCode?: string) {
     await http()
@@ -45,29 +48,33 @@ describe('physical counts', () => {
 
   async function balance(itemId: string): Promise<string> {
     const response = await http().get(`/api/inventory/balances?itemId=${itemId}&locationId=${bin}`).set(auth);
-    return (response.body as { data: { qty: string }[] }).data[0]?.qty ?? '0';
+    return bodyOf<BalancePage>(response).data[0]?.qty ?? '0';
   }
 
-  async function sheetFor(itemIds: string[], blind = false): Promise<Sheet> {
+  async function sheetFor(itemIds: string[], blind = false): Promise<CountSheetView> {
     const created = await http()
       .post('/api/counts')
       .set(auth)
       .send({ itemIds, locationIds: [bin], blind });
     expect(created.status).toBe(201);
-    return created.body as Sheet;
+    return bodyOf<CountSheetView>(created);
   }
 
-  async function lifecycle(sheet: Sheet, count: () => Promise<void>, between?: () => Promise<void>) {
+  async function lifecycle(
+    sheet: CountSheetView,
+    count: () => Promise<void>,
+    between?: () => Promise<void>,
+  ): Promise<CountApprovalView> {
     await http().post(`/api/counts/${sheet.id}/start`).set(auth).expect(200);
     await between?.();
     await count();
     await http().post(`/api/counts/${sheet.id}/submit`).set(auth).expect(200);
     const approved = await http().post(`/api/counts/${sheet.id}/approve`).set(auth).send({});
     expect(approved.status).toBe(200);
-    return approved.body as { sheet: Sheet; movement: { lines: { qtyBase: string }[] } | null };
+    return bodyOf<CountApprovalView>(approved);
   }
 
-  const countLine = (sheet: Sheet, itemId: string, countedQty: string) =>
+  const countLine = (sheet: CountSheetView, itemId: string, countedQty: string) =>
     http()
       .put(`/api/counts/${sheet.id}/lines`)
       .set(auth)
@@ -78,26 +85,20 @@ describe('physical counts', () => {
     t = await createTestApp({ env: { THROTTLE_LIMIT: '100000' } });
     tenant = await createTenant(t, 'counts');
     auth = { Authorization: `Bearer ${tenant.admin.token}` };
-    item = (
-      (await http().post('/api/items').set(auth).send({ sku: 'C-1', name: 'Counted', baseUom: 'ea' }))
-        .body as { id: string }
-    ).id;
-    lotted = (
-      (
-        await http()
-          .post('/api/items')
-          .set(auth)
-          .send({ sku: 'C-L', name: 'Lotted', baseUom: 'ea', lotTracked: true })
-      ).body as { id: string }
-    ).id;
-    bin = (
-      (await http().post('/api/locations').set(auth).send({ site: 'S', name: 'Bin' })).body as { id: string }
+    const created = await http()
+      .post('/api/items')
+      .set(auth)
+      .send({ sku: 'C-L', name: 'Lotted', baseUom: 'ea', lotTracked: true });
+    lotted = bodyOf<ItemView>(created).id;
+    bin = bodyOf<LocationView>(
+      await http().post('/api/locations').set(auth).send({ site: 'S', name: 'Bin' }),
     ).id;
     counter = await createUser(t, tenant, ['Counter']);
   });
   afterAll(() => t.close());
 
   it('10 on hand, 3 issued after start, counted 7: variance 0 and nothing posted for that key', async () => {
+    const item = await freshItem('Counted');
     await receive(item, '10');
     const sheet = await sheetFor([item]);
     expect(sheet).toMatchObject({ status: 'draft', countNumber: expect.stringMatching(/^CNT-\d{6}$/) });
@@ -111,19 +112,22 @@ describe('physical counts', () => {
     expect(await balance(item)).toBe('7');
   });
 
-  it('counted 5 instead: one adjustment of -2, balance ends at 5', async () => {
+  it('7 on hand, counted 5: one adjustment of -2, balance ends at 5', async () => {
+    const item = await freshItem('Counted');
+    await receive(item, '7');
     const sheet = await sheetFor([item]);
     const result = await lifecycle(sheet, () => countLine(sheet, item, '5').then(() => undefined));
-    expect(result.movement!.lines.map((l) => l.qtyBase)).toEqual(['-2']);
+    expect(result.movement!.lines!.map((l) => l.qtyBase)).toEqual(['-2']);
     expect(await balance(item)).toBe('5');
     const detail = await http().get(`/api/counts/${sheet.id}`).set(auth);
-    expect((detail.body as Sheet).lines).toEqual([
+    expect(bodyOf<CountSheetView>(detail).lines).toEqual([
       expect.objectContaining({ itemId: item, expectedQty: '7', variance: '-2' }),
     ]);
   });
 
   it('a receipt of 4 mid-count, counted 14 (4 + the 10 there): variance 0; moves after the count stay on top', async () => {
-    await receive(item, '5'); // 10 on hand
+    const item = await freshItem('Counted');
+    await receive(item, '10');
     const sheet = await sheetFor([item]);
     await lifecycle(
       sheet,
@@ -137,27 +141,19 @@ describe('physical counts', () => {
   });
 
   it('exempts the adjustment from the negative-stock rule: counted 0, then 5 issued, approval takes it to -5', async () => {
-    const other = (
-      (await http().post('/api/items').set(auth).send({ sku: 'C-NEG', name: 'Neg', baseUom: 'ea' })).body as {
-        id: string;
-      }
-    ).id;
+    const other = await freshItem('Neg');
     await receive(other, '5');
     const sheet = await sheetFor([other]);
     const result = await lifecycle(sheet, async () => {
       await countLine(sheet, other, '0');
       await issue(other, '5');
     });
-    expect(result.movement!.lines.map((l) => l.qtyBase)).toEqual(['-5']);
+    expect(result.movement!.lines!.map((l) => l.qtyBase)).toEqual(['-5']);
     expect(await balance(other)).toBe('-5');
   });
 
   it('leaves uncounted lines alone unless zeroUncounted, and records count events in the outbox', async () => {
-    const quiet = (
-      (await http().post('/api/items').set(auth).send({ sku: 'C-Z', name: 'Zero', baseUom: 'ea' })).body as {
-        id: string;
-      }
-    ).id;
+    const quiet = await freshItem('Zero');
     await receive(quiet, '6');
     const first = await sheetFor([quiet]);
     const untouched = await lifecycle(first, () => Promise.resolve());
@@ -172,9 +168,7 @@ describe('physical counts', () => {
       .set(auth)
       .send({ zeroUncounted: true });
     expect(zeroed.status).toBe(200);
-    expect(
-      (zeroed.body as { movement: { lines: { qtyBase: string }[] } }).movement.lines.map((l) => l.qtyBase),
-    ).toEqual(['-6']);
+    expect(bodyOf<CountApprovalView>(zeroed).movement!.lines!.map((l) => l.qtyBase)).toEqual(['-6']);
     expect(await balance(quiet)).toBe('0');
 
     const events = await t.database.query<{ type: string }>(
@@ -185,6 +179,7 @@ describe('physical counts', () => {
   });
 
   it('refuses illegal transitions with 409 and approves once under concurrency', async () => {
+    const item = await freshItem('Counted');
     const sheet = await sheetFor([item]);
     expect((await http().post(`/api/counts/${sheet.id}/submit`).set(auth)).status).toBe(409);
     expect(
@@ -208,6 +203,7 @@ describe('physical counts', () => {
     );
     expect(n).toBe(1);
     expect((await http().post(`/api/counts/${sheet.id}/cancel`).set(auth)).status).toBe(409);
+    // Nothing on hand, counted 1: the one approval posted +1.
     expect(await balance(item)).toBe('1');
   });
 
@@ -230,6 +226,7 @@ describe('physical counts', () => {
   });
 
   it('hides expected quantities of a blind sheet from a Counter, shows them to an approver', async () => {
+    const item = await freshItem('Blind');
     const sheet = await sheetFor([item], true);
     await http().post(`/api/counts/${sheet.id}/start`).set(auth).expect(200);
     const asCounter = await http()
@@ -244,7 +241,7 @@ describe('physical counts', () => {
     expect(entered.status).toBe(200);
     expect(JSON.stringify(entered.body)).not.toMatch(/expectedQty|variance|systemQtyAtEntry/);
     const asAdmin = await http().get(`/api/counts/${sheet.id}`).set(auth);
-    expect((asAdmin.body as Sheet).lines![0]).toHaveProperty('expectedQty');
+    expect(bodyOf<CountSheetView>(asAdmin).lines![0]).toHaveProperty('expectedQty');
     expect(
       (
         await http()
@@ -256,14 +253,13 @@ describe('physical counts', () => {
   });
 
   it('refuses bad lines with 400 listing each and writes nothing', async () => {
+    const item = await freshItem('Refused');
     const other = await createTenant(t, 'counts3');
-    const foreignBin = (
-      (
-        await http()
-          .post('/api/locations')
-          .set('Authorization', `Bearer ${other.admin.token}`)
-          .send({ site: 'X', name: 'Y' })
-      ).body as { id: string }
+    const foreignBin = bodyOf<LocationView>(
+      await http()
+        .post('/api/locations')
+        .set('Authorization', `Bearer ${other.admin.token}`)
+        .send({ site: 'X', name: 'Y' }),
     ).id;
     const sheet = await sheetFor([]);
     await http().post(`/api/counts/${sheet.id}/start`).set(auth).expect(200);
@@ -289,7 +285,7 @@ describe('physical counts', () => {
         ],
       });
     expect(refused.status).toBe(400);
-    expect((refused.body as { errors: { field: string }[] }).errors.map((e) => e.field)).toEqual([
+    expect(bodyOf<Problem>(refused).errors!.map((e) => e.field)).toEqual([
       'lines[0].itemId',
       'lines[1].locationId',
       'lines[2].lotCode',
@@ -306,31 +302,27 @@ describe('physical counts', () => {
     const items: string[] = [];
     for (let i = 0; i < 100; i += 1) {
       items.push(
-        (
-          (
-            await http()
-              .post('/api/items')
-              .set(auth)
-              .send({ sku: `BULK-${i}`, name: 'Bulk', baseUom: 'ea' })
-          ).body as { id: string }
+        bodyOf<ItemView>(
+          await http()
+            .post('/api/items')
+            .set(auth)
+            .send({ sku: `BULK-${i}`, name: 'Bulk', baseUom: 'ea' }),
         ).id,
       );
     }
     const bins: string[] = [];
     for (let i = 0; i < 100; i += 1) {
       bins.push(
-        (
-          (
-            await http()
-              .post('/api/locations')
-              .set(auth)
-              .send({ site: 'Bulk', name: `B${i}` })
-          ).body as { id: string }
+        bodyOf<LocationView>(
+          await http()
+            .post('/api/locations')
+            .set(auth)
+            .send({ site: 'Bulk', name: `B${i}` }),
         ).id,
       );
     }
     const created = await http().post('/api/counts').set(auth).send({ itemIds: items, locationIds: bins });
-    const sheet = created.body as Sheet;
+    const sheet = bodyOf<CountSheetView>(created);
     await http().post(`/api/counts/${sheet.id}/start`).set(auth).expect(200);
     const lines = items.flatMap((itemId) =>
       bins.map((locationId) => ({ itemId, locationId, countedQty: '1' })),
@@ -338,6 +330,6 @@ describe('physical counts', () => {
     expect(lines).toHaveLength(10_000);
     const response = await http().put(`/api/counts/${sheet.id}/lines`).set(auth).send({ lines });
     expect(response.status).toBe(200);
-    expect((response.body as Sheet).lines).toHaveLength(10_000);
+    expect(bodyOf<CountSheetView>(response).lines).toHaveLength(10_000);
   });
 });

@@ -26,8 +26,22 @@ describe('embedded PostgreSQL lifecycle', () => {
   let dataDir: string;
   let port: number;
   const superuserPassword = randomBytes(12).toString('hex');
-  const start = () =>
-    EmbeddedPostgres.start({ dataDir, port, superuserPassword, database: 'inventory', log: () => undefined });
+  const start = (directory = dataDir) =>
+    EmbeddedPostgres.start({
+      dataDir: directory,
+      port,
+      superuserPassword,
+      database: 'inventory',
+      log: () => undefined,
+    });
+
+  /** A cluster of the test's own in `root/<name>`, started, with a row to find again after a restart. */
+  async function startedWithData(name: string) {
+    const directory = join(root, name);
+    const server = await start(directory);
+    await query(server.url, 'create table kept (id int); insert into kept values (42)');
+    return { directory, server };
+  }
 
   beforeAll(async () => {
     root = await mkdtemp(join(tmpdir(), 'inventory-enterprise-embedded-'));
@@ -66,11 +80,11 @@ describe('embedded PostgreSQL lifecycle', () => {
   });
 
   it('adopts a server left running by a killed owner (kill -9)', async () => {
-    const crashed = await start();
+    const { directory, server: crashed } = await startedWithData('adopted');
     expect(crashed.owned).toBe(true);
     // Simulate the owner's kill -9: the server keeps running, the pid in the owner file no longer exists.
-    await writeFile(join(dataDir, 'inventory-enterprise.owner'), '999999\n');
-    const successor = await start();
+    await writeFile(join(directory, 'inventory-enterprise.owner'), '999999\n');
+    const successor = await start(directory);
     expect(successor.owned).toBe(true);
     expect(await query(successor.url, 'select id from kept')).toEqual([{ id: 42 }]);
     await successor.stop();
@@ -78,15 +92,15 @@ describe('embedded PostgreSQL lifecycle', () => {
   });
 
   it('starts despite a stale postmaster.pid whose pid now belongs to another process', async () => {
-    const server = await start();
+    const { directory, server } = await startedWithData('stale-pid');
     await server.stop();
-    const pidFile = join(dataDir, 'postmaster.pid');
+    const pidFile = join(directory, 'postmaster.pid');
     // A crash leaves postmaster.pid behind; after a reboot its pid may belong to anything (here: jest itself).
     await writeFile(
       pidFile,
-      `${process.pid}\n${dataDir}\n1700000000\n${port}\n\n127.0.0.1\n  1234  5678\nready\n`,
+      `${process.pid}\n${directory}\n1700000000\n${port}\n\n127.0.0.1\n  1234  5678\nready\n`,
     );
-    const restarted = await start();
+    const restarted = await start(directory);
     expect(await query(restarted.url, 'select id from kept')).toEqual([{ id: 42 }]);
     expect((await readFile(pidFile, 'utf8')).split('\n')[0]).not.toBe(String(process.pid));
     await restarted.stop();

@@ -1,15 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { FEATURE_CATALOG, FEATURE_KEYS } from '../../src/modules/feature-flags/feature-catalog.js';
+import { bodyOf } from '../support/api-body.js';
+import type { AuditEntryPage, FeatureFlagView } from '../support/api-types.gen.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 import { createTenant, createUser, platformAdminToken, type TestTenant } from '../support/tenant-factory.js';
-
-interface Flag {
-  key: string;
-  enabled: boolean;
-  default: boolean;
-  description: string;
-}
 
 describe('feature flags and tenant limits', () => {
   let t: TestApp;
@@ -29,7 +24,7 @@ describe('feature flags and tenant limits', () => {
   it('lists every flag of the catalog at its default for a new tenant', async () => {
     const response = await t.http().get('/api/feature-flags').set(auth);
     expect(response.status).toBe(200);
-    const flags = response.body as Flag[];
+    const flags = bodyOf<FeatureFlagView[]>(response);
     expect(flags.map((flag) => flag.key)).toEqual(FEATURE_KEYS);
     for (const flag of flags) {
       expect(flag.enabled).toBe(FEATURE_CATALOG[flag.key as keyof typeof FEATURE_CATALOG].default);
@@ -69,7 +64,7 @@ describe('feature flags and tenant limits', () => {
     expect((await t.http().get('/api/webhooks').set(auth)).status).toBe(200);
 
     const audit = await t.http().get('/api/audit-logs?entityType=feature_flag&entityId=webhooks').set(auth);
-    expect((audit.body as { data: { before: unknown; after: unknown }[] }).data).toEqual([
+    expect(bodyOf<AuditEntryPage>(audit).data).toEqual([
       expect.objectContaining({ before: { enabled: false }, after: { enabled: true } }),
       expect.objectContaining({ before: { enabled: true }, after: { enabled: false } }),
     ]);
@@ -143,7 +138,9 @@ describe('feature flags and tenant limits', () => {
       .http()
       .get('/api/feature-flags')
       .set('Authorization', `Bearer ${other.admin.token}`);
-    expect(Object.fromEntries((flags.body as Flag[]).map((flag) => [flag.key, flag.enabled]))).toEqual({
+    expect(
+      Object.fromEntries(bodyOf<FeatureFlagView[]>(flags).map((flag) => [flag.key, flag.enabled])),
+    ).toEqual({
       webhooks: true,
       counts: false,
       'api-keys': false,
@@ -155,10 +152,6 @@ describe('feature flags and tenant limits', () => {
       .http()
       .get(`/api/audit-logs?entityType=tenant&action=tenant.updated`)
       .set('Authorization', `Bearer ${other.admin.token}`);
-    expect((tenantAudit.body as { data: { after: { settings: unknown } }[] }).data[0].after.settings).toEqual(
-      {
-        features: ['webhooks'],
-      },
-    );
+    expect(bodyOf<AuditEntryPage>(tenantAudit).data[0].after?.settings).toEqual({ features: ['webhooks'] });
   });
 });

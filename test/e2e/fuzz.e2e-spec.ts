@@ -13,6 +13,16 @@ import {
   operationsOf,
   type Schema,
 } from '../support/openapi-document.js';
+import { bodyOf } from '../support/api-body.js';
+import type {
+  CountSheetView,
+  ItemView,
+  LocationView,
+  MovementView,
+  Problem,
+  RoleView,
+  WebhookWithSecretView,
+} from '../support/api-types.gen.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 import {
   createApiKey,
@@ -177,7 +187,10 @@ describe('fuzz: every operation of the OpenAPI document', () => {
     const created = async (method: 'post' | 'put', path: string, body: object): Promise<string> => {
       const response = await asA(method, path, body);
       if (response.status >= 300) throw new Error(`${path}: ${response.status} ${response.text}`);
-      return (response.body as { id: string }).id;
+      // Every POST here answers the created resource (201) with its id.
+      return bodyOf<
+        ItemView | LocationView | MovementView | CountSheetView | RoleView | WebhookWithSecretView
+      >(response).id;
     };
     const items = [
       await created('post', '/api/items', { sku: 'F-1', name: 'Fuzz one', baseUom: 'ea' }),
@@ -283,7 +296,7 @@ describe('fuzz: every operation of the OpenAPI document', () => {
     response: Response,
     usedApiKey: boolean,
   ): string[] {
-    const problem = response.body as { type?: string };
+    const problem = bodyOf<Partial<Problem>>(response);
     return Object.keys(after).filter((table) => {
       const [rowsBefore, versionBefore] = before[table] ?? [0, 0];
       const [rowsAfter, versionAfter] = after[table];
@@ -562,7 +575,7 @@ describe('fuzz: every operation of the OpenAPI document', () => {
 
   describe('regressions the fuzz found (each was a 500)', () => {
     function expectProblem(response: Response, status: number, type: string): void {
-      expect({ status: response.status, type: (response.body as { type?: string }).type }).toEqual({
+      expect({ status: response.status, type: bodyOf<Problem>(response).type }).toEqual({
         status,
         type,
       });
@@ -590,7 +603,7 @@ describe('fuzz: every operation of the OpenAPI document', () => {
       for (const [body, method, path, headers] of tooDeep) {
         const response = await t.http()[method](path).set(headers).send(body);
         expectProblem(response, 400, 'bad-request');
-        expect((response.body as { detail: string }).detail).toContain('64 levels');
+        expect(bodyOf<Problem>(response).detail).toContain('64 levels');
       }
       expect(
         unexpectedWrites(before, await snapshot(), { status: 400, body: {} } as Response, false),
@@ -623,7 +636,7 @@ describe('fuzz: every operation of the OpenAPI document', () => {
           .set(headers)
           .send({ [field]: null });
         expectProblem(response, 400, 'validation-failed');
-        const errors = (response.body as { errors: Array<{ field: string }> }).errors;
+        const errors = bodyOf<Problem>(response).errors!;
         expect({ path, fields: [...new Set(errors.map((error) => error.field))] }).toEqual({
           path,
           fields: [field],

@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { bodyOf } from '../support/api-body.js';
+import type { Problem } from '../support/api-types.gen.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 import { HttpProbeModule } from '../support/probes/http-probe.module.js';
 
@@ -71,8 +73,9 @@ describe('errors are RFC 9457 problem+json', () => {
       });
     expect(response.status).toBe(400);
     expect(response.headers['content-type']).toMatch(PROBLEM_JSON);
-    expect(response.body.type).toBe('validation-failed');
-    const fields = (response.body.errors as { field: string }[]).map((error) => error.field).sort();
+    const problem = bodyOf<Problem>(response);
+    expect(problem.type).toBe('validation-failed');
+    const fields = problem.errors!.map((error) => error.field).sort();
     expect(fields).toEqual(['extra', 'lines[0].itemId', 'lines[0].qty', 'reference', 'type']);
   });
 

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
+import { bodyOf } from '../support/api-body.js';
+import type { CreatedApiKeyView, ItemView, RoleView } from '../support/api-types.gen.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 import { createTenant, type TestTenant } from '../support/tenant-factory.js';
 
@@ -22,22 +24,27 @@ describe('Idempotency-Key on mutating POSTs', () => {
   }
 
   it('returns the first response to a retry with the same key and body, creating once', async () => {
+    // A tenant of its own: its only item.created event is the one this request wrote.
+    const own = await createTenant(t, 'idem-once');
+    const ownAuth = { Authorization: `Bearer ${own.admin.token}` };
     const key = randomUUID();
     const body = { sku: 'IDEM-1', name: 'Once', baseUom: 'ea' };
-    const first = await t.http().post('/api/items').set(auth).set('Idempotency-Key', key).send(body);
-    const second = await t.http().post('/api/items').set(auth).set('Idempotency-Key', key).send(body);
+    const first = await t.http().post('/api/items').set(ownAuth).set('Idempotency-Key', key).send(body);
+    const second = await t.http().post('/api/items').set(ownAuth).set('Idempotency-Key', key).send(body);
     expect(first.status).toBe(201);
     expect(second.status).toBe(201);
     expect(second.headers['idempotent-replayed']).toBe('true');
     expect(second.body).toEqual(first.body);
-    expect(await count(`select count(*)::int as n from items where tenant_id = $1 and sku = 'IDEM-1'`)).toBe(
-      1,
+    const [{ n: items }] = await t.database.query<{ n: number }>(
+      `select count(*)::int as n from items where tenant_id = $1 and sku = 'IDEM-1'`,
+      [own.id],
     );
-    expect(
-      await count(
-        `select count(*)::int as n from outbox_events where tenant_id = $1 and type = 'item.created'`,
-      ),
-    ).toBe(1);
+    expect(items).toBe(1);
+    const [{ n: events }] = await t.database.query<{ n: number }>(
+      `select count(*)::int as n from outbox_events where tenant_id = $1 and type = 'item.created'`,
+      [own.id],
+    );
+    expect(events).toBe(1);
   });
 
   it('refuses the same key with a different body (422) and writes nothing', async () => {
@@ -71,7 +78,7 @@ describe('Idempotency-Key on mutating POSTs', () => {
       ),
     );
     for (const response of responses) expect([201, 409]).toContain(response.status);
-    const ids = new Set(responses.filter((r) => r.status === 201).map((r) => (r.body as { id: string }).id));
+    const ids = new Set(responses.filter((r) => r.status === 201).map((r) => bodyOf<RoleView>(r).id));
     expect(ids.size).toBe(1);
     expect(
       await count(`select count(*)::int as n from roles where tenant_id = $1 and name = 'Role ${key}'`),
@@ -111,7 +118,7 @@ describe('Idempotency-Key on mutating POSTs', () => {
       .send(body);
     expect(mine.status).toBe(201);
     expect(theirs.status).toBe(201);
-    expect((theirs.body as { id: string }).id).not.toBe((mine.body as { id: string }).id);
+    expect(bodyOf<ItemView>(theirs).id).not.toBe(bodyOf<ItemView>(mine).id);
     expect(theirs.headers['idempotent-replayed']).toBeUndefined();
   });
 
@@ -120,7 +127,7 @@ describe('Idempotency-Key on mutating POSTs', () => {
     const body = { name: 'replayed key', roleId: tenant.roles.Analyst };
     const first = await t.http().post('/api/api-keys').set(auth).set('Idempotency-Key', key).send(body);
     expect(first.status).toBe(201);
-    const secret = (first.body as { key: string }).key;
+    const secret = bodyOf<CreatedApiKeyView>(first).key;
     expect(secret).toMatch(/^iek_/);
     const replay = await t.http().post('/api/api-keys').set(auth).set('Idempotency-Key', key).send(body);
     expect(replay.status).toBe(201);

@@ -2,6 +2,15 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import pg from 'pg';
 import type { Response } from 'supertest';
+import { bodyOf } from '../support/api-body.js';
+import type {
+  BalancePage,
+  ItemView,
+  LocationView,
+  MovementView,
+  Problem,
+  TenantView,
+} from '../support/api-types.gen.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 import { createTenant, platformAdminToken, type TestTenant } from '../support/tenant-factory.js';
 
@@ -11,31 +20,6 @@ import { createTenant, platformAdminToken, type TestTenant } from '../support/te
  * hold, and opposite transfers do not deadlock. Ground truth is SQL as the owner; every quantity comparison is
  * exact (numeric in SQL, BigInt micro-units in the test), never a JS float.
  */
-
-interface Problem {
-  type: string;
-  status: number;
-  title?: string;
-  detail?: string;
-  itemId?: string;
-  locationId?: string;
-  lotCode?: string | null;
-  available?: string;
-  requested?: string;
-  errors?: { field: string; message: string }[];
-}
-
-interface BalanceRow {
-  itemId: string;
-  locationId: string;
-  lotCode: string | null;
-  qty: string;
-}
-
-interface Page<T> {
-  data: T[];
-  nextCursor: string | null;
-}
 
 /** One row of an invariant query that should return nothing. */
 interface KeyRow {
@@ -82,13 +66,13 @@ describe('inventory under concurrency: negative stock, conservation, append-only
   async function createItem(tenant: TestTenant, body: Record<string, unknown>): Promise<string> {
     const response = await t.http().post('/api/items').set(authOf(tenant)).send(body);
     expect({ status: response.status, body: response.body as unknown }).toMatchObject({ status: 201 });
-    return (response.body as { id: string }).id;
+    return bodyOf<ItemView>(response).id;
   }
 
   async function createLocation(tenant: TestTenant, site: string, name: string): Promise<string> {
     const response = await t.http().post('/api/locations').set(authOf(tenant)).send({ site, name });
     expect({ status: response.status, body: response.body as unknown }).toMatchObject({ status: 201 });
-    return (response.body as { id: string }).id;
+    return bodyOf<LocationView>(response).id;
   }
 
   async function post(tenant: TestTenant, body: Record<string, unknown>): Promise<Response> {
@@ -105,7 +89,7 @@ describe('inventory under concurrency: negative stock, conservation, append-only
     const query = new URLSearchParams({ itemId, locationId });
     const response = await t.http().get(`/api/inventory/balances?${query.toString()}`).set(authOf(tenant));
     expect(response.status).toBe(200);
-    const rows = (response.body as Page<BalanceRow>).data.filter((row) => row.lotCode === null);
+    const rows = bodyOf<BalancePage>(response).data.filter((row) => row.lotCode === null);
     expect(rows.length).toBeLessThanOrEqual(1);
     return rows[0]?.qty ?? '0';
   }
@@ -203,7 +187,7 @@ describe('inventory under concurrency: negative stock, conservation, append-only
   function unexpected(responses: Response[]): Array<{ index: number; status: number; body: unknown }> {
     return responses.flatMap((response, index) =>
       response.status === 201 ||
-      (response.status === 409 && (response.body as Problem).type === 'insufficient-stock')
+      (response.status === 409 && bodyOf<Problem>(response).type === 'insufficient-stock')
         ? []
         : [{ index, status: response.status, body: response.body as unknown }],
     );
@@ -232,7 +216,7 @@ describe('inventory under concurrency: negative stock, conservation, append-only
     expect(refused).toHaveLength(40);
     for (const response of refused) {
       expect(response.headers['content-type']).toMatch(/application\/problem\+json/);
-      expect(response.body as Problem).toMatchObject({
+      expect(bodyOf<Problem>(response)).toMatchObject({
         type: 'insufficient-stock',
         status: 409,
         itemId: item,
@@ -242,7 +226,7 @@ describe('inventory under concurrency: negative stock, conservation, append-only
         requested: '1',
       });
     }
-    expect(new Set(created.map((r) => (r.body as { id: string }).id)).size).toBe(10);
+    expect(new Set(created.map((r) => bodyOf<MovementView>(r).id)).size).toBe(10);
 
     expect(await apiBalance(tenant, item, bin)).toBe('0');
     expect(await sqlKey(tenant.id, item, bin)).toEqual({ balance: '0', ledger: '0', equal: true });
@@ -281,7 +265,7 @@ describe('inventory under concurrency: negative stock, conservation, append-only
       .set('Authorization', `Bearer ${admin}`)
       .send({ settings: { negativeStock: 'allow' } });
     expect(patched.status).toBe(200);
-    expect((patched.body as { settings: { negativeStock?: string } }).settings.negativeStock).toBe('allow');
+    expect(bodyOf<TenantView>(patched).settings.negativeStock).toBe('allow');
 
     const follows = await createItem(other, { sku: 'F-1', name: 'Follows tenant', baseUom: 'ea' });
     const denies = await createItem(other, {
@@ -311,7 +295,7 @@ describe('inventory under concurrency: negative stock, conservation, append-only
       lines: [{ itemId: denies, locationId: shelf, qty: 3 }],
     });
     expect(denied.status).toBe(409);
-    expect(denied.body as Problem).toMatchObject({
+    expect(bodyOf<Problem>(denied)).toMatchObject({
       type: 'insufficient-stock',
       itemId: denies,
       locationId: shelf,
@@ -329,7 +313,7 @@ describe('inventory under concurrency: negative stock, conservation, append-only
       ],
     });
     expect(mixed.status).toBe(409);
-    expect((mixed.body as Problem).itemId).toBe(denies);
+    expect(bodyOf<Problem>(mixed).itemId).toBe(denies);
     expect(await apiBalance(other, follows, shelf)).toBe('-2');
 
     // Clearing the override (null) makes the item follow the tenant again.
@@ -339,7 +323,7 @@ describe('inventory under concurrency: negative stock, conservation, append-only
       .set(authOf(other))
       .send({ negativeStock: null });
     expect(cleared.status).toBe(200);
-    expect((cleared.body as { negativeStock: string | null }).negativeStock).toBeNull();
+    expect(bodyOf<ItemView>(cleared).negativeStock).toBeNull();
     const nowAllowed = await post(other, {
       type: 'issue',
       lines: [{ itemId: denies, locationId: shelf, qty: 3 }],
@@ -405,7 +389,7 @@ describe('inventory under concurrency: negative stock, conservation, append-only
         ];
         const lotCodes = ['LOT-A', 'LOT-B'];
         const lotOf = (l: Line) => (l.item === 2 ? lotCodes[l.lot] : undefined);
-        const bodyOf = (op: Operation) => ({
+        const movementOf = (op: Operation) => ({
           type: op.kind,
           lines: op.lines.map((l) => ({
             itemId: items[l.item],
@@ -421,7 +405,7 @@ describe('inventory under concurrency: negative stock, conservation, append-only
         await Promise.all(
           Array.from({ length: STREAMS }, async (_, stream) => {
             for (let i = stream; i < operations.length; i += STREAMS) {
-              responses[i] = await post(tenant, bodyOf(operations[i]));
+              responses[i] = await post(tenant, movementOf(operations[i]));
             }
           }),
         );
@@ -468,8 +452,8 @@ describe('inventory under concurrency: negative stock, conservation, append-only
         // The API shows exactly what the database holds.
         const api = await t.http().get('/api/inventory/balances?limit=500').set(authOf(tenant));
         expect(api.status).toBe(200);
-        const shown = (api.body as Page<BalanceRow>).data
-          .map((b) => `${b.itemId}|${b.locationId}|${b.lotCode ?? ''}=${b.qty}`)
+        const shown = bodyOf<BalancePage>(api)
+          .data.map((b) => `${b.itemId}|${b.locationId}|${b.lotCode ?? ''}=${b.qty}`)
           .sort();
         expect(shown).toEqual(rows.map((row) => `${row.key}=${row.qty}`).sort());
       }),
@@ -567,7 +551,7 @@ describe('inventory under concurrency: negative stock, conservation, append-only
       .set(authOf(tenant))
       .send({ sku: 'LIM-3', name: 'Third', baseUom: 'ea' });
     expect(third.status).toBe(409);
-    expect((third.body as Problem).type).toBe('limit-exceeded');
+    expect(bodyOf<Problem>(third).type).toBe('limit-exceeded');
 
     const bin = await createLocation(tenant, 'Oslo', 'L-01');
     const second = await t
@@ -576,7 +560,7 @@ describe('inventory under concurrency: negative stock, conservation, append-only
       .set(authOf(tenant))
       .send({ site: 'Oslo', name: 'L-02' });
     expect(second.status).toBe(409);
-    expect((second.body as Problem).type).toBe('limit-exceeded');
+    expect(bodyOf<Problem>(second).type).toBe('limit-exceeded');
 
     // Archive an item with stock history: it stays (archived), and no longer counts against maxItems.
     await postOk(tenant, { type: 'receipt', lines: [{ itemId: first, locationId: bin, qty: 1 }] });
@@ -584,7 +568,7 @@ describe('inventory under concurrency: negative stock, conservation, append-only
     expect(removed.status).toBe(204);
     const archived = await t.http().get(`/api/items/${first}`).set(authOf(tenant));
     expect(archived.status).toBe(200);
-    expect((archived.body as { archived: boolean }).archived).toBe(true);
+    expect(bodyOf<ItemView>(archived).archived).toBe(true);
     const [row] = await t.database.query<{ archived: boolean }>(
       `select archived_at is not null as archived from items where tenant_id = $1 and id = $2`,
       [tenant.id, first],
@@ -598,7 +582,7 @@ describe('inventory under concurrency: negative stock, conservation, append-only
       .set(authOf(tenant))
       .send({ sku: 'LIM-4', name: 'Fourth', baseUom: 'ea' });
     expect(fourth.status).toBe(409);
-    expect((fourth.body as Problem).type).toBe('limit-exceeded');
+    expect(bodyOf<Problem>(fourth).type).toBe('limit-exceeded');
 
     // Racing creations cannot overshoot the limit: the trigger serialises them on the tenant row.
     const racing = await createTenant(t, 'limits-race', { limits: { maxItems: 3 } });
@@ -613,7 +597,7 @@ describe('inventory under concurrency: negative stock, conservation, append-only
     );
     expect(responses.filter((r) => r.status === 201)).toHaveLength(3);
     const others = responses.filter((r) => r.status !== 201);
-    expect(others.map((r) => [r.status, (r.body as Problem).type])).toEqual(
+    expect(others.map((r) => [r.status, bodyOf<Problem>(r).type])).toEqual(
       Array.from({ length: 9 }, () => [409, 'limit-exceeded']),
     );
     expect(await count(`select count(*)::int as n from items where tenant_id = $1`, racing.id)).toBe(3);

@@ -79,8 +79,13 @@ describe('GET /metrics', () => {
   });
 
   it('passes promtool check metrics (including the tenant and RBAC counters)', async () => {
+    // A tenant request and a denial of the test's own, so that both counters have a series to check.
+    const tenant = await createTenant(t, 'promtool');
+    const counter = await createUser(t, tenant, ['Counter']);
+    await t.http().get('/api/users').set('Authorization', `Bearer ${counter.token}`).expect(403);
     const { text } = await t.http().get('/metrics');
-    expect(text).toContain('tenant_requests_total{');
+    expect(text).toContain(`tenant_requests_total{tenant_id="${tenant.id}"}`);
+    expect(text).toContain('rbac_denied_total{');
     const result = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
     expect(result.error).toBeUndefined();
     expect(`${result.stdout}${result.stderr}`.trim()).toBe('');

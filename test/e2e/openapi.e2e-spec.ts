@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { compileErrors, validate } from '@readme/openapi-parser';
+import type { OpenApiDocument } from '../support/openapi-document.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 
 describe('OpenAPI', () => {
@@ -13,7 +14,7 @@ describe('OpenAPI', () => {
   it('GET /docs-json is a valid OpenAPI 3 document', async () => {
     const response = await t.http().get('/docs-json');
     expect(response.status).toBe(200);
-    const document = response.body as { openapi: string; paths: Record<string, unknown> };
+    const document = response.body as OpenApiDocument;
     expect(document.openapi).toMatch(/^3\./);
     const result = await validate(structuredClone(document) as never);
     expect(result.valid ? '' : compileErrors(result)).toBe('');

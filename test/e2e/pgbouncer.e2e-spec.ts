@@ -8,6 +8,8 @@ import { parseEnvironment } from '../../src/platform/config/environment.js';
 import { databaseEndpoints } from '../../src/platform/database/database-endpoints.js';
 import { APP_ROLE } from '../../src/platform/database/database-roles.js';
 import { startPgBouncer, type PgBouncer } from '../support/pgbouncer.js';
+import { bodyOf } from '../support/api-body.js';
+import type { ItemPage, ItemView, LocationView } from '../support/api-types.gen.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 import { TEST_APP_PASSWORD, createTestDatabase, type TestDatabase } from '../support/test-database-server.js';
 import { createTenant, type TestTenant } from '../support/tenant-factory.js';
@@ -129,8 +131,8 @@ describe('PgBouncer (transaction pooling) in front of the request pool', () => {
       tenants.push({
         tenant,
         prefix,
-        itemId: (item.body as { id: string }).id,
-        locationId: (location.body as { id: string }).id,
+        itemId: bodyOf<ItemView>(item).id,
+        locationId: bodyOf<LocationView>(location).id,
       });
     }
   }, 120_000);
@@ -192,7 +194,7 @@ describe('PgBouncer (transaction pooling) in front of the request pool', () => {
 
         const list = await t.http().get('/api/items?limit=200').set(auth);
         expect(list.status).toBe(200);
-        const skus = (list.body as { data: { sku: string }[] }).data.map((item) => item.sku);
+        const skus = bodyOf<ItemPage>(list).data.map((item) => item.sku);
         expect(skus.length).toBeGreaterThan(0);
         expect(skus.filter((sku) => !sku.startsWith(`${prefix}-`))).toEqual([]);
       }

@@ -2,6 +2,15 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { DiscoveryModule } from '@nestjs/core';
 import { randomUUID } from 'node:crypto';
 import { DEFAULT_ROLES, PERMISSIONS } from '../../src/platform/access/permissions.js';
+import { bodyOf } from '../support/api-body.js';
+import type {
+  CountSheetView,
+  ItemView,
+  LocationView,
+  PermissionView,
+  RoleView,
+  UserView,
+} from '../support/api-types.gen.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 import { createTenant, createUser, type TestTenant, type TestUser } from '../support/tenant-factory.js';
 import { listRoutes } from '../support/routes.js';
@@ -119,7 +128,7 @@ describe('default roles against a representative route of each permission', () =
       .set(admin)
       .send({ site: 'RBAC', name: 'Bin' })
       .expect(201);
-    const locationId = (location.body as { id: string }).id;
+    const locationId = bodyOf<LocationView>(location).id;
     const submittedCount = async () => {
       const sheet = await t
         .http()
@@ -127,16 +136,12 @@ describe('default roles against a representative route of each permission', () =
         .set(admin)
         .send({ locationIds: [locationId] })
         .expect(201);
-      const id = (sheet.body as { id: string }).id;
+      const id = bodyOf<CountSheetView>(sheet).id;
       await t.http().post(`/api/counts/${id}/start`).set(admin).expect(200);
       await t.http().post(`/api/counts/${id}/submit`).set(admin).expect(200);
       return id;
     };
-    requests = representatives(
-      tenant,
-      { itemId: (item.body as { id: string }).id, locationId },
-      submittedCount,
-    );
+    requests = representatives(tenant, { itemId: bodyOf<ItemView>(item).id, locationId }, submittedCount);
   });
   afterAll(() => t.close());
 
@@ -209,7 +214,8 @@ describe('default roles against a representative route of each permission', () =
   });
 
   it('applies a role change to the next request', async () => {
-    const analyst = users.get('Analyst')!;
+    // An Analyst of its own: the role tests above keep theirs as the default roles define them.
+    const analyst = await createUser(t, tenant, ['Analyst']);
     await t.http().get('/api/users').set('Authorization', `Bearer ${analyst.token}`).expect(403);
     await t
       .http()
@@ -227,7 +233,7 @@ describe('default roles against a representative route of each permission', () =
       .http()
       .patch(`/api/users/${analyst.id}`)
       .set('Authorization', `Bearer ${tenant.admin.token}`)
-      .send({ roleIds: [tenant.roles.Analyst, (custom.body as { id: string }).id] })
+      .send({ roleIds: [tenant.roles.Analyst, bodyOf<RoleView>(custom).id] })
       .expect(200);
     await t.http().get('/api/users').set('Authorization', `Bearer ${analyst.token}`).expect(200);
   });
@@ -247,7 +253,11 @@ describe('default roles against a representative route of each permission', () =
     expect(unknown.status).toBe(400);
     expect(unknown.body).toMatchObject({ type: 'validation-failed' });
     const catalog = await t.http().get('/api/permissions').set(admin);
-    expect((catalog.body as { code: string }[]).map((p) => p.code).sort()).toEqual([...PERMISSIONS].sort());
+    expect(
+      bodyOf<PermissionView[]>(catalog)
+        .map((p) => p.code)
+        .sort(),
+    ).toEqual([...PERMISSIONS].sort());
   });
 
   it('refuses to delete a custom role still held by a user (409), and deletes it once free', async () => {
@@ -258,7 +268,7 @@ describe('default roles against a representative route of each permission', () =
       .set(admin)
       .send({ name: 'Temp', permissions: ['roles:read'] })
       .expect(201);
-    const roleId = (role.body as { id: string }).id;
+    const roleId = bodyOf<RoleView>(role).id;
     const holder = await t
       .http()
       .post('/api/users')
@@ -272,7 +282,7 @@ describe('default roles against a representative route of each permission', () =
     expect((await t.http().delete(`/api/roles/${roleId}`).set(admin)).status).toBe(409);
     await t
       .http()
-      .patch(`/api/users/${(holder.body as { id: string }).id}`)
+      .patch(`/api/users/${bodyOf<UserView>(holder).id}`)
       .set(admin)
       .send({ roleIds: [] })
       .expect(200);

@@ -2,6 +2,8 @@ import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { runCommand } from '../../src/cli/run-command.js';
 import { IdempotencyExpiry } from '../../src/platform/http/idempotency/idempotency-expiry.service.js';
 import { JobRunner } from '../../src/platform/jobs/job-runner.service.js';
+import { bodyOf } from '../support/api-body.js';
+import type { ItemView, LocationView } from '../support/api-types.gen.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 import { createTenant, type TestTenant } from '../support/tenant-factory.js';
 
@@ -22,11 +24,39 @@ async function cli(t: TestApp, ...args: string[]): Promise<{ code: number; stdou
 
 describe('balance reconciliation and backfill', () => {
   let t: TestApp;
-  let tenant: TestTenant;
-  let itemId: string;
-  let locations: string[];
 
-  async function balanceOf(locationId: string): Promise<string | null> {
+  /** A tenant with one item at four locations, 10.5 received at the first three (three balance keys). */
+  interface Stocked {
+    tenant: TestTenant;
+    itemId: string;
+    locations: [string, string, string, string];
+    /** The locations with stock: one balance key each. */
+    stocked: string[];
+  }
+
+  async function stockedTenant(): Promise<Stocked> {
+    const tenant = await createTenant(t, 'recon');
+    const auth = { Authorization: `Bearer ${tenant.admin.token}` };
+    const item = await t.http().post('/api/items').set(auth).send({ sku: 'R-1', name: 'R', baseUom: 'ea' });
+    const itemId = bodyOf<ItemView>(item).id;
+    const locations: string[] = [];
+    for (const name of ['L1', 'L2', 'L3', 'L4']) {
+      const location = await t.http().post('/api/locations').set(auth).send({ site: 'S', name });
+      locations.push(bodyOf<LocationView>(location).id);
+    }
+    const stocked = locations.slice(0, 3);
+    for (const locationId of stocked) {
+      await t
+        .http()
+        .post('/api/inventory/movements')
+        .set(auth)
+        .send({ type: 'receipt', lines: [{ itemId, locationId, qty: '10.5' }] })
+        .expect(201);
+    }
+    return { tenant, itemId, locations: locations as Stocked['locations'], stocked };
+  }
+
+  async function balanceOf({ tenant, itemId }: Stocked, locationId: string): Promise<string | null> {
     const rows = await t.database.query<{ qty: string }>(
       `select trim_scale(qty)::text as qty from inventory_balances where tenant_id = $1 and item_id = $2 and location_id = $3`,
       [tenant.id, itemId, locationId],
@@ -34,7 +64,7 @@ describe('balance reconciliation and backfill', () => {
     return rows[0]?.qty ?? null;
   }
 
-  async function ledgerSum(locationId: string): Promise<string> {
+  async function ledgerSum({ tenant, itemId }: Stocked, locationId: string): Promise<string> {
     const [{ qty }] = await t.database.query<{ qty: string }>(
       `select coalesce(trim_scale(sum(qty_base)), 0)::text as qty from inventory_ledger
         where tenant_id = $1 and item_id = $2 and location_id = $3`,
@@ -43,70 +73,58 @@ describe('balance reconciliation and backfill', () => {
     return qty;
   }
 
+  /** Changes balances behind the trigger's back (owner connection). */
+  const tamper = {
+    add: (stock: Stocked, locationId: string, qty: string) =>
+      t.database.query(
+        `update inventory_balances set qty = qty + $3::numeric where tenant_id = $1 and location_id = $2`,
+        [stock.tenant.id, locationId, qty],
+      ),
+    remove: (stock: Stocked, locationId: string) =>
+      t.database.query(`delete from inventory_balances where tenant_id = $1 and location_id = $2`, [
+        stock.tenant.id,
+        locationId,
+      ]),
+    orphan: (stock: Stocked, locationId: string, qty: string) =>
+      t.database.query(
+        `insert into inventory_balances (tenant_id, item_id, location_id, qty, last_ledger_id, updated_at) values ($1, $2, $3, $4, 0, now())`,
+        [stock.tenant.id, stock.itemId, locationId, qty],
+      ),
+  };
+
   beforeAll(async () => {
     t = await createTestApp();
-    tenant = await createTenant(t, 'recon');
-    const auth = { Authorization: `Bearer ${tenant.admin.token}` };
-    itemId = (
-      (await t.http().post('/api/items').set(auth).send({ sku: 'R-1', name: 'R', baseUom: 'ea' })).body as {
-        id: string;
-      }
-    ).id;
-    locations = [];
-    for (const name of ['L1', 'L2', 'L3', 'L4']) {
-      locations.push(
-        ((await t.http().post('/api/locations').set(auth).send({ site: 'S', name })).body as { id: string })
-          .id,
-      );
-    }
-    for (const locationId of locations.slice(0, 3)) {
-      await t
-        .http()
-        .post('/api/inventory/movements')
-        .set(auth)
-        .send({ type: 'receipt', lines: [{ itemId, locationId, qty: '10.5' }] })
-        .expect(201);
-    }
   });
   afterAll(() => t.close());
 
   it('finds no drift on a consistent ledger and records the run', async () => {
-    const result = await cli(t, 'reconcile:balances', '--tenant', tenant.slug);
+    const stock = await stockedTenant();
+    const result = await cli(t, 'reconcile:balances', '--tenant', stock.tenant.slug);
     expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/3 balance keys checked, 0 drifted/);
+    expect(result.stdout).toContain(`${stock.stocked.length} balance keys checked, 0 drifted`);
     const [run] = await t.database.query<{ status: string; keys_checked: string; drift_keys: number }>(
       `select status, keys_checked::text, drift_keys from reconciliation_runs order by started_at desc limit 1`,
     );
-    expect(run).toEqual({ status: 'succeeded', keys_checked: '3', drift_keys: 0 });
+    expect(run).toEqual({ status: 'succeeded', keys_checked: String(stock.stocked.length), drift_keys: 0 });
   });
 
   it('corrects drift below 0.01 and reports larger drift, missing and orphaned balances without touching them', async () => {
-    const [l1, l2, l3, l4] = locations as [string, string, string, string];
-    await t.database.query(
-      `update inventory_balances set qty = qty + 0.005 where tenant_id = $1 and location_id = $2`,
-      [tenant.id, l1],
-    );
-    await t.database.query(
-      `update inventory_balances set qty = qty + 5 where tenant_id = $1 and location_id = $2`,
-      [tenant.id, l2],
-    );
-    await t.database.query(`delete from inventory_balances where tenant_id = $1 and location_id = $2`, [
-      tenant.id,
-      l3,
-    ]);
-    await t.database.query(
-      `insert into inventory_balances (tenant_id, item_id, location_id, qty, last_ledger_id, updated_at) values ($1, $2, $3, 2, 0, now())`,
-      [tenant.id, itemId, l4],
-    );
+    const stock = await stockedTenant();
+    const [l1, l2, l3, l4] = stock.locations;
+    await tamper.add(stock, l1, '0.005');
+    await tamper.add(stock, l2, '5');
+    await tamper.remove(stock, l3);
+    await tamper.orphan(stock, l4, '2');
 
+    // Every tenant: the others of this file are consistent, so the figures are this tenant's four keys.
     const result = await cli(t, 'reconcile:balances');
     expect(result.code).toBe(1);
     expect(result.stdout).toMatch(/4 drifted \(1 corrected, 3 reported; 1 orphaned, 1 missing\)/);
     expect(result.stdout).toContain(`location ${l2}: balance 15.5, ledger 10.5`);
-    expect(await balanceOf(l1)).toBe(await ledgerSum(l1));
-    expect(await balanceOf(l2)).toBe('15.5');
-    expect(await balanceOf(l3)).toBeNull();
-    expect(await balanceOf(l4)).toBe('2');
+    expect(await balanceOf(stock, l1)).toBe(await ledgerSum(stock, l1));
+    expect(await balanceOf(stock, l2)).toBe('15.5');
+    expect(await balanceOf(stock, l3)).toBeNull();
+    expect(await balanceOf(stock, l4)).toBe('2');
 
     const [run] = await t.database.query<{
       corrected_keys: number;
@@ -122,16 +140,24 @@ describe('balance reconciliation and backfill', () => {
   });
 
   it('backfill rebuilds every balance from the ledger, verifies, and is idempotent', async () => {
-    const first = await cli(t, 'backfill:balances', '--tenant', tenant.slug);
+    const stock = await stockedTenant();
+    const [, l2, l3, l4] = stock.locations;
+    // Three keys wrong: one balance off by 5, one missing, one without ledger rows.
+    await tamper.add(stock, l2, '5');
+    await tamper.remove(stock, l3);
+    await tamper.orphan(stock, l4, '2');
+    const wrong = 3;
+
+    const first = await cli(t, 'backfill:balances', '--tenant', stock.tenant.slug);
     expect(first.code).toBe(0);
-    // The three keys the set-up and the test above left wrong: each rebuilt, and counted (it used to say 0).
-    expect(first.stdout).toMatch(/3 keys checked, 3 rebuilt, 0 drifted/);
-    for (const locationId of locations.slice(0, 3))
-      expect(await balanceOf(locationId)).toBe(await ledgerSum(locationId));
-    expect(await balanceOf(locations[3])).toBeNull();
-    const second = await cli(t, 'backfill:balances', '--tenant', tenant.slug);
+    // Each wrong key rebuilt, and counted (it used to say 0); the keys checked are the ledger's.
+    expect(first.stdout).toContain(`${stock.stocked.length} keys checked, ${wrong} rebuilt, 0 drifted`);
+    for (const locationId of stock.stocked)
+      expect(await balanceOf(stock, locationId)).toBe(await ledgerSum(stock, locationId));
+    expect(await balanceOf(stock, l4)).toBeNull();
+    const second = await cli(t, 'backfill:balances', '--tenant', stock.tenant.slug);
     expect(second.stdout).toMatch(/0 rebuilt, 0 drifted/);
-    const check = await cli(t, 'reconcile:balances');
+    const check = await cli(t, 'reconcile:balances', '--tenant', stock.tenant.slug);
     expect(check.code).toBe(0);
   });
 
@@ -148,6 +174,7 @@ describe('balance reconciliation and backfill', () => {
   });
 
   it('expires idempotency keys older than 24 h, and only those', async () => {
+    const tenant = await createTenant(t, 'recon-keys');
     await t.database.query(
       `insert into idempotency_keys (tenant_id, key, fingerprint, expires_at) values
          ($1, 'old', 'x', now() - interval '1 minute'), ($1, 'fresh', 'y', now() + interval '1 hour')`,

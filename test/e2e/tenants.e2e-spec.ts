@@ -1,13 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { TenantBootstrap } from '../../src/modules/tenants/tenant-bootstrap.service.js';
+import { bodyOf } from '../support/api-body.js';
+import type { MeResponse, Problem, TenantPage } from '../support/api-types.gen.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 import { createTenant, createUser, login, platformAdminToken } from '../support/tenant-factory.js';
-
-interface Problem {
-  type: string;
-  status: number;
-  errors?: { field: string }[];
-}
 
 describe('tenants (platform administration)', () => {
   let t: TestApp;
@@ -26,16 +22,17 @@ describe('tenants (platform administration)', () => {
     expect(Object.keys(tenant.roles).sort()).toEqual(['Admin', 'Analyst', 'Auditor', 'Counter', 'Manager']);
     const me = await t.http().get('/api/auth/me').set('Authorization', `Bearer ${tenant.admin.token}`);
     expect(me.status).toBe(200);
-    expect(me.body.tenant).toMatchObject({ id: tenant.id, slug: tenant.slug, status: 'active' });
-    expect(me.body.user).toMatchObject({ email: tenant.admin.email, platformAdmin: false });
-    expect(me.body.permissions).toHaveLength(24);
+    const body = bodyOf<MeResponse>(me);
+    expect(body.tenant).toMatchObject({ id: tenant.id, slug: tenant.slug, status: 'active' });
+    expect(body.user).toMatchObject({ email: tenant.admin.email, platformAdmin: false });
+    expect(body.permissions).toHaveLength(24);
   });
 
   it('lists, reads and updates tenants; a duplicate slug is 409', async () => {
     const tenant = await createTenant(t, 'list');
     const list = await t.http().get('/api/tenants?limit=500').set(asPlatform());
     expect(list.status).toBe(200);
-    expect((list.body as { data: { slug: string }[] }).data.map((x) => x.slug)).toEqual(
+    expect(bodyOf<TenantPage>(list).data.map((x) => x.slug)).toEqual(
       expect.arrayContaining(['default', tenant.slug]),
     );
     const renamed = await t
@@ -56,14 +53,14 @@ describe('tenants (platform administration)', () => {
   it('pages through tenants with limit and cursor', async () => {
     await createTenant(t, 'page');
     const first = await t.http().get('/api/tenants?limit=1').set(asPlatform());
-    const body = first.body as { data: { id: string }[]; nextCursor: string | null };
+    const body = bodyOf<TenantPage>(first);
     expect(body.data).toHaveLength(1);
     expect(body.nextCursor).toEqual(expect.any(String));
     const second = await t.http().get(`/api/tenants?limit=1&cursor=${body.nextCursor}`).set(asPlatform());
-    expect((second.body as { data: { id: string }[] }).data[0].id).not.toBe(body.data[0].id);
+    expect(bodyOf<TenantPage>(second).data[0].id).not.toBe(body.data[0].id);
     const garbled = await t.http().get('/api/tenants?cursor=garbage').set(asPlatform());
     expect(garbled.status).toBe(400);
-    expect((garbled.body as Problem).type).toBe('invalid-cursor');
+    expect(bodyOf<Problem>(garbled).type).toBe('invalid-cursor');
   });
 
   it('validates slug, settings and limits, listing every bad field', async () => {
@@ -77,7 +74,7 @@ describe('tenants (platform administration)', () => {
         settings: { limits: { maxUsers: -1 }, negativeStock: 'maybe', extra: 1 },
       });
     expect(response.status).toBe(400);
-    const fields = (response.body as Problem).errors!.map((e) => e.field);
+    const fields = bodyOf<Problem>(response).errors!.map((e) => e.field);
     expect(fields).toEqual(
       expect.arrayContaining([
         'name',
@@ -110,7 +107,7 @@ describe('tenants (platform administration)', () => {
       .set('Authorization', `Bearer ${tenant.admin.token}`)
       .send({ email: 'third@limited.example', password: 'third-password-1', roleIds: [] });
     expect(third.status).toBe(409);
-    expect((third.body as Problem).type).toBe('limit-exceeded');
+    expect(bodyOf<Problem>(third).type).toBe('limit-exceeded');
     await t
       .http()
       .delete(`/api/users/${second.id}`)
@@ -136,7 +133,7 @@ describe('tenants (platform administration)', () => {
         admin: { email: 'a@no-room.example', password: 'no-room-password' },
       });
     expect(response.status).toBe(409);
-    expect((response.body as Problem).type).toBe('limit-exceeded');
+    expect(bodyOf<Problem>(response).type).toBe('limit-exceeded');
     const [{ tenants }] = await t.database.query<{ tenants: string }>(
       `select count(*)::text as tenants from tenants where slug = 'no-room'`,
     );
@@ -157,7 +154,7 @@ describe('tenants (platform administration)', () => {
       .expect(200);
     const refused = await t.http().get('/api/auth/me').set('Authorization', `Bearer ${tenant.admin.token}`);
     expect(refused.status).toBe(403);
-    expect((refused.body as Problem).type).toBe('tenant-suspended');
+    expect(bodyOf<Problem>(refused).type).toBe('tenant-suspended');
     await t
       .http()
       .patch(`/api/tenants/${tenant.id}`)

@@ -5,6 +5,13 @@ import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
 import { WebhookQueueStatistics } from '../../src/modules/webhooks/webhook-queue-statistics.service.js';
 import { WebhookRetention } from '../../src/modules/webhooks/webhook-retention.service.js';
+import { bodyOf } from '../support/api-body.js';
+import type {
+  AuditEntryPage,
+  DeliveryPage,
+  WebhookView,
+  WebhookWithSecretView,
+} from '../support/api-types.gen.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 import { createTenant, type TestTenant } from '../support/tenant-factory.js';
 
@@ -75,16 +82,15 @@ describe('webhook dispatcher against real receivers', () => {
       .set(auth)
       .send({ name: path, url: `${receiver.url}${path}`, events: ['item.created'], ...body });
     expect(response.status).toBe(201);
-    return response.body as { id: string; secret: string };
+    return bodyOf<WebhookWithSecretView>(response);
   }
 
   const createItem = (sku: string) =>
     t.http().post('/api/items').set(auth).send({ sku, name: sku, baseUom: 'ea' }).expect(201);
 
-  async function delivery(endpointId: string) {
-    const response = await t.http().get(`/api/webhooks/${endpointId}/deliveries`).set(auth);
-    return (response.body as { data: { status: string; attempts: number; httpStatus: number | null }[] })
-      .data;
+  async function delivery(endpointId: string, as = auth) {
+    const response = await t.http().get(`/api/webhooks/${endpointId}/deliveries`).set(as);
+    return bodyOf<DeliveryPage>(response).data;
   }
 
   beforeAll(async () => {
@@ -133,7 +139,7 @@ describe('webhook dispatcher against real receivers', () => {
   it("signs a rotated endpoint's deliveries with the new and the old secret for 24 h", async () => {
     const hook = await subscribe('/rotated');
     const rotated = await t.http().post(`/api/webhooks/${hook.id}/rotate-secret`).set(auth).expect(200);
-    const newSecret = (rotated.body as { secret: string }).secret;
+    const newSecret = bodyOf<WebhookWithSecretView>(rotated).secret;
     await createItem('D-ROTATED');
     await receiver.until(() => receiver.on('/rotated').length === 1, 'the delivery');
     const [received] = receiver.on('/rotated');
@@ -196,10 +202,8 @@ describe('webhook dispatcher against real receivers', () => {
     }
     expect(await delivery(hook.id)).toEqual([expect.objectContaining({ status: 'dlq', attempts: 1 })]);
     receiver.script('/later', [200]);
-    const [dead] = (
-      (await t.http().get(`/api/webhooks/${hook.id}/deliveries?status=dlq`).set(auth)).body as {
-        data: { id: string }[];
-      }
+    const [dead] = bodyOf<DeliveryPage>(
+      await t.http().get(`/api/webhooks/${hook.id}/deliveries?status=dlq`).set(auth),
     ).data;
     await t.http().post(`/api/webhooks/${hook.id}/deliveries/${dead.id}/retry`).set(auth).expect(202);
     for (let i = 0; i < 60 && (await delivery(hook.id))[0]?.status !== 'success'; i += 1) {
@@ -269,8 +273,7 @@ describe('webhook dispatcher against real receivers', () => {
     await createItem('D-GONE');
     await receiver.until(() => receiver.on('/gone').length === 1, 'the attempt');
     for (let i = 0; i < 40; i += 1) {
-      const status = ((await t.http().get(`/api/webhooks/${hook.id}`).set(auth)).body as { status: string })
-        .status;
+      const { status } = bodyOf<WebhookView>(await t.http().get(`/api/webhooks/${hook.id}`).set(auth));
       if (status === 'disabled') break;
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
@@ -283,7 +286,7 @@ describe('webhook dispatcher against real receivers', () => {
       .http()
       .get(`/api/audit-logs?entityType=webhook_endpoint&entityId=${hook.id}`)
       .set(auth);
-    expect((audit.body as { data: unknown[] }).data).toEqual([
+    expect(bodyOf<AuditEntryPage>(audit).data).toEqual([
       expect.objectContaining({
         action: 'webhook.endpoint.disabled',
         actorKind: 'system',
@@ -304,9 +307,9 @@ describe('webhook dispatcher against real receivers', () => {
     receiver.script('/always-500', [500]);
     await Promise.all(['F-1', 'F-2', 'F-3'].map((sku) => createItem(sku)));
     await receiver.until(() => receiver.on('/always-500').length === 3, 'three failed attempts');
-    let endpoint: { status: string; failureCount: number } = { status: '', failureCount: 0 };
+    let endpoint: Pick<WebhookView, 'status' | 'failureCount'> = { status: 'active', failureCount: -1 };
     for (let i = 0; i < 40; i += 1) {
-      endpoint = (await t.http().get(`/api/webhooks/${hook.id}`).set(auth)).body as typeof endpoint;
+      endpoint = bodyOf<WebhookView>(await t.http().get(`/api/webhooks/${hook.id}`).set(auth));
       if (endpoint.failureCount === 3) break;
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
@@ -316,7 +319,7 @@ describe('webhook dispatcher against real receivers', () => {
     await createItem('F-4');
     await receiver.until(() => receiver.on('/always-500').length === 4, 'the success');
     for (let i = 0; i < 40; i += 1) {
-      endpoint = (await t.http().get(`/api/webhooks/${hook.id}`).set(auth)).body as typeof endpoint;
+      endpoint = bodyOf<WebhookView>(await t.http().get(`/api/webhooks/${hook.id}`).set(auth));
       if (endpoint.failureCount === 0) break;
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
@@ -326,7 +329,7 @@ describe('webhook dispatcher against real receivers', () => {
     await Promise.all(['F-5', 'F-6', 'F-7', 'F-8', 'F-9', 'F-10'].map((sku) => createItem(sku)));
     await receiver.until(() => receiver.on('/always-500').length === 10, 'six more failed attempts');
     for (let i = 0; i < 40; i += 1) {
-      endpoint = (await t.http().get(`/api/webhooks/${hook.id}`).set(auth)).body as typeof endpoint;
+      endpoint = bodyOf<WebhookView>(await t.http().get(`/api/webhooks/${hook.id}`).set(auth));
       if (endpoint.status === 'disabled') break;
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
@@ -334,6 +337,29 @@ describe('webhook dispatcher against real receivers', () => {
   });
 
   it('exposes the shared queue as webhook_queue_depth and webhook_dlq_size', async () => {
+    // A dead letter of the test's own, in a tenant of its own: its event reaches no other test's endpoint.
+    const own = await createTenant(t, 'dispatch-queue');
+    const ownAuth = { Authorization: `Bearer ${own.admin.token}` };
+    receiver.script('/queue-dlq', [500]);
+    const subscribed = await t
+      .http()
+      .post('/api/webhooks')
+      .set(ownAuth)
+      .send({ name: 'dlq', url: `${receiver.url}/queue-dlq`, events: ['item.created'], retryCount: 0 })
+      .expect(201);
+    const hook = bodyOf<WebhookWithSecretView>(subscribed);
+    await t
+      .http()
+      .post('/api/items')
+      .set(ownAuth)
+      .send({ sku: 'Q-DLQ', name: 'q', baseUom: 'ea' })
+      .expect(201);
+    for (let i = 0; i < 60 && (await delivery(hook.id, ownAuth))[0]?.status !== 'dlq'; i += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(await delivery(hook.id, ownAuth)).toEqual([
+      expect.objectContaining({ status: 'dlq', attempts: 1 }),
+    ]);
     // Every earlier delivery has settled (success or dlq), so the figures are stable here.
     const [{ due, dlq }] = await t.database.query<{ due: number; dlq: number }>(
       `select count(*) filter (where status = 'pending' and next_attempt_at <= now())::int as due,

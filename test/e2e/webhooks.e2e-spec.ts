@@ -1,12 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
+import { bodyOf } from '../support/api-body.js';
+import type {
+  DeliveryPage,
+  ItemView,
+  LocationView,
+  Problem,
+  WebhookEventTypeView,
+  WebhookWithSecretView,
+} from '../support/api-types.gen.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 import { createTenant, type TestTenant } from '../support/tenant-factory.js';
-
-interface Problem {
-  type: string;
-  errors?: { field: string; message: string }[];
-}
 
 describe('webhook endpoints and transactional fan-out', () => {
   let t: TestApp;
@@ -26,7 +30,7 @@ describe('webhook endpoints and transactional fan-out', () => {
   async function deliveries(endpointId: string, auth = asA) {
     const response = await t.http().get(`/api/webhooks/${endpointId}/deliveries?limit=500`).set(auth);
     expect(response.status).toBe(200);
-    return (response.body as { data: { eventType: string; status: string }[] }).data;
+    return bodyOf<DeliveryPage>(response).data;
   }
 
   beforeAll(async () => {
@@ -34,12 +38,11 @@ describe('webhook endpoints and transactional fan-out', () => {
     a = await createTenant(t, 'hooks-a');
     b = await createTenant(t, 'hooks-b');
     asA = { Authorization: `Bearer ${a.admin.token}` };
-    item = (
-      (await t.http().post('/api/items').set(asA).send({ sku: 'H1', name: 'Hooked', baseUom: 'ea' }))
-        .body as { id: string }
+    item = bodyOf<ItemView>(
+      await t.http().post('/api/items').set(asA).send({ sku: 'H1', name: 'Hooked', baseUom: 'ea' }),
     ).id;
-    bin = (
-      (await t.http().post('/api/locations').set(asA).send({ site: 'S', name: 'B' })).body as { id: string }
+    bin = bodyOf<LocationView>(
+      await t.http().post('/api/locations').set(asA).send({ site: 'S', name: 'B' }),
     ).id;
   });
   afterAll(() => t.close());
@@ -47,7 +50,7 @@ describe('webhook endpoints and transactional fan-out', () => {
   it('creates an endpoint with a whsec_ secret shown once and stored encrypted', async () => {
     const created = await endpoint(asA, { events: ['*'] });
     expect(created.status).toBe(201);
-    const body = created.body as { id: string; secret: string; status: string };
+    const body = bodyOf<WebhookWithSecretView>(created);
     expect(body.secret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
     expect(body.status).toBe('active');
     const read = await t.http().get(`/api/webhooks/${body.id}`).set(asA);
@@ -67,15 +70,17 @@ describe('webhook endpoints and transactional fan-out', () => {
       headers: { 'webhook-signature': 'forged', 'X-Custom': 'ok', 'Bad Header': 'x' },
     });
     expect(response.status).toBe(400);
-    expect((response.body as Problem).errors!.map((e) => e.field).sort()).toEqual(
-      ['events[1]', 'headers.Bad Header', 'headers.webhook-signature', 'url'].sort(),
-    );
+    expect(
+      bodyOf<Problem>(response)
+        .errors!.map((e) => e.field)
+        .sort(),
+    ).toEqual(['events[1]', 'headers.Bad Header', 'headers.webhook-signature', 'url'].sort());
   });
 
   it('fans each committed event out to every matching active endpoint, in the same transaction', async () => {
-    const all = (await endpoint(asA, { events: ['*'] })).body as { id: string };
-    const posted = (await endpoint(asA, { events: ['movement.posted'] })).body as { id: string };
-    const off = (await endpoint(asA, { events: ['*'] })).body as { id: string };
+    const all = bodyOf<WebhookWithSecretView>(await endpoint(asA, { events: ['*'] }));
+    const posted = bodyOf<WebhookWithSecretView>(await endpoint(asA, { events: ['movement.posted'] }));
+    const off = bodyOf<WebhookWithSecretView>(await endpoint(asA, { events: ['*'] }));
     await t.http().patch(`/api/webhooks/${off.id}`).set(asA).send({ status: 'disabled' }).expect(200);
 
     await t
@@ -125,7 +130,7 @@ describe('webhook endpoints and transactional fan-out', () => {
   });
 
   it("never delivers tenant B's events to A's endpoints, and A's endpoints are 404 for B", async () => {
-    const mine = (await endpoint(asA, { events: ['*'] })).body as { id: string };
+    const mine = bodyOf<WebhookWithSecretView>(await endpoint(asA, { events: ['*'] }));
     const asB = { Authorization: `Bearer ${b.admin.token}` };
     await t.http().post('/api/items').set(asB).send({ sku: 'B1', name: 'B item', baseUom: 'ea' }).expect(201);
     expect(await deliveries(mine.id)).toEqual([]);
@@ -140,13 +145,10 @@ describe('webhook endpoints and transactional fan-out', () => {
   });
 
   it('rotates the secret: a new one shown once, the old one kept for 24 h', async () => {
-    const created = (await endpoint(asA, { events: ['item.created'] })).body as {
-      id: string;
-      secret: string;
-    };
+    const created = bodyOf<WebhookWithSecretView>(await endpoint(asA, { events: ['item.created'] }));
     const rotated = await t.http().post(`/api/webhooks/${created.id}/rotate-secret`).set(asA);
     expect(rotated.status).toBe(200);
-    const secret = (rotated.body as { secret: string }).secret;
+    const secret = bodyOf<WebhookWithSecretView>(rotated).secret;
     expect(secret).toMatch(/^whsec_/);
     expect(secret).not.toBe(created.secret);
     const [row] = await t.database.query<{ kept: boolean }>(
@@ -160,7 +162,7 @@ describe('webhook endpoints and transactional fan-out', () => {
   it('lists the event catalog with an example per event', async () => {
     const response = await t.http().get('/api/webhooks/events').set(asA);
     expect(response.status).toBe(200);
-    const types = (response.body as { type: string; example: object }[]).map((e) => e.type);
+    const types = bodyOf<WebhookEventTypeView[]>(response).map((e) => e.type);
     expect(types).toEqual(
       expect.arrayContaining(['movement.posted', 'inventory.updated', 'count.posted', 'webhook.test']),
     );
@@ -189,6 +191,6 @@ describe('webhook URLs without private networks', () => {
       .set('Authorization', `Bearer ${tenant.admin.token}`)
       .send({ name: 'x', url, events: ['*'] });
     expect(response.status).toBe(400);
-    expect((response.body as Problem).errors![0]).toMatchObject({ field: 'url' });
+    expect(bodyOf<Problem>(response).errors![0]).toMatchObject({ field: 'url' });
   });
 });
