@@ -24,6 +24,8 @@ import { FeatureFlagsModule } from './modules/feature-flags/index.js';
 import { CountsModule } from './modules/counts/index.js';
 import { WebhooksModule } from './modules/webhooks/index.js';
 import { InventoryModule } from './modules/inventory/index.js';
+import { ReservationsModule } from './modules/reservations/index.js';
+import { AvailabilityModule } from './modules/availability/index.js';
 import { ReconciliationModule } from './modules/reconciliation/index.js';
 import { JobsModule } from './platform/jobs/jobs.module.js';
 import { ItemsModule } from './modules/items/index.js';
@@ -95,6 +97,8 @@ export class AppModule {
         ItemsModule,
         LocationsModule,
         InventoryModule,
+        ReservationsModule,
+        AvailabilityModule,
         ReconciliationModule,
         CountsModule,
         WebhooksModule,

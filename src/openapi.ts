@@ -17,6 +17,14 @@ export const OPENAPI_TAGS: ReadonlyArray<{ name: string; description: string }> 
   { name: 'items', description: 'Items (SKUs) with their units of measure' },
   { name: 'locations', description: 'Sites and the locations where stock is kept' },
   { name: 'inventory', description: 'Movements, the append-only ledger, balances and on-hand quantities' },
+  {
+    name: 'reservations',
+    description: 'Stock reserved for orders: available = on hand - reserved, enforced by the database',
+  },
+  {
+    name: 'availability',
+    description: 'Available-to-promise lookups, reorder points and the replenishment report',
+  },
   { name: 'counts', description: 'Physical counts: count sheets, counting, approval into one adjustment' },
   { name: 'webhooks', description: 'Webhook endpoints, the event catalog and the signed deliveries' },
   { name: 'auth', description: 'Log in, and who the caller is' },

@@ -12,7 +12,7 @@ BEGIN
       'id', m.id, 'type', m.type, 'reference', m.reference, 'note', m.note,
       'occurredAt', to_char(m.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
       'createdAt', to_char(m.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
-      'createdBy', m.created_by, 'lineCount', m.line_count,
+      'createdBy', m.created_by, 'lineCount', m.line_count, 'reservationId', m.reservation_id,
       'lines', (SELECT jsonb_agg(ledger_document(l, lt.code) ORDER BY l.line_no, l.qty_base)
                   FROM inventory_ledger l
                   LEFT JOIN lots lt ON lt.tenant_id = l.tenant_id AND lt.id = l.lot_id

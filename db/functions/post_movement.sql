@@ -1,17 +1,15 @@
 -- Posts a movement in one round trip (docs/adr/0009-posting-in-one-sql-function.md), the only way stock is
 -- posted: POST /api/inventory/movements (MovementsRepository) and a count's approval (CountsRepository) call it.
---   1. enters the tenant with who acts (enter_tenant);
---   2. claims the idempotency key: the key row is inserted at the start of this transaction. A concurrent request
---      with the same key waits on it for at most 100 ms (then IEI09: still in flight, 409); once the first
---      commits, a retry finds the completed row and gets the stored response, or IEI22 (422) when its body
---      differs. A failed first attempt rolls its key back, so a retry runs afresh;
---   3. validates and resolves every line, all errors at once (SQLSTATE IEV01 with a JSON list in DETAIL): the
---      shared stock-line rules (stock_lines) and the movement's own (transfer destination, unit, quantity);
---   4. creates missing lots, inserts the movement and its ledger rows; the ledger trigger
---      (apply_ledger_to_balances) keeps the balances and the negative-stock rule, which a count's adjustment
---      (p_count_adjustment) is exempt from: a count states what is physically there;
---   5. writes the outbox events movement.posted and inventory.updated, records the response for the key, and
---      returns { replayed, status, body }.
+--   1. enters the tenant with who acts (enter_tenant) and claims the Idempotency-Key (claim_idempotency_key);
+--   2. validates and resolves every line, all errors at once (SQLSTATE IEV01 with a JSON list in DETAIL): the
+--      shared stock-line rules (stock_lines) and the movement's own (transfer destination, unit, quantity, and
+--      a reservationId only on an issue or a transfer, naming one of the tenant's reservations);
+--   3. creates missing lots, inserts the movement and its ledger rows; the ledger trigger
+--      (apply_ledger_to_balances) consumes the reservation and, through change_stock(), keeps the balances and
+--      the deny policy (on hand and available), which a count's adjustment (p_count_adjustment) is exempt
+--      from: a count states what is physically there;
+--   4. writes the outbox events movement.posted and inventory.updated (each key's quantity, reserved and
+--      available), records the answer for the key, and returns { replayed, status, body }.
 CREATE OR REPLACE FUNCTION post_movement(p_tenant uuid, p_actor uuid, p_actor_kind text, p_idempotency_key text,
                                          p_fingerprint text, p_movement jsonb, p_audit jsonb,
                                          p_count_adjustment boolean)
@@ -23,9 +21,8 @@ DECLARE
   new_movement_id uuid := gen_random_uuid();
   movement_type text := p_movement ->> 'type';
   occurred timestamptz := coalesce((p_movement ->> 'occurredAt')::timestamptz, now());
-  previous_lock_timeout text;
-  claimed integer;
-  stored record;
+  consumed_reservation uuid := (p_movement ->> 'reservationId')::uuid;
+  stored jsonb;
   errors jsonb;
   legs movement_leg[];
   body jsonb;
@@ -33,29 +30,9 @@ BEGIN
   PERFORM enter_tenant(p_tenant, p_audit);
 
   IF p_idempotency_key IS NOT NULL THEN
-    previous_lock_timeout := current_setting('lock_timeout');
-    PERFORM set_config('lock_timeout', '100ms', true);
-    BEGIN
-      INSERT INTO idempotency_keys (tenant_id, key, fingerprint, expires_at)
-      VALUES (p_tenant, p_idempotency_key, p_fingerprint, now() + interval '24 hours')
-      ON CONFLICT DO NOTHING;
-      GET DIAGNOSTICS claimed = ROW_COUNT;
-    EXCEPTION WHEN lock_not_available THEN
-      RAISE EXCEPTION 'idempotent request still in flight' USING ERRCODE = 'IEI09';
-    END;
-    PERFORM set_config('lock_timeout', previous_lock_timeout, true);
-    IF claimed = 0 THEN
-      SELECT fingerprint, response_status, response_body, expires_at INTO stored
-        FROM idempotency_keys WHERE tenant_id = p_tenant AND key = p_idempotency_key;
-      IF stored.expires_at <= now() THEN
-        UPDATE idempotency_keys SET fingerprint = p_fingerprint, response_status = NULL, response_body = NULL,
-               created_at = now(), expires_at = now() + interval '24 hours'
-         WHERE tenant_id = p_tenant AND key = p_idempotency_key;
-      ELSIF stored.fingerprint <> p_fingerprint THEN
-        RAISE EXCEPTION 'idempotency key reused with a different request' USING ERRCODE = 'IEI22';
-      ELSE
-        RETURN jsonb_build_object('replayed', true, 'status', stored.response_status, 'body', stored.response_body);
-      END IF;
+    stored := claim_idempotency_key(p_tenant, p_idempotency_key, p_fingerprint);
+    IF stored IS NOT NULL THEN
+      RETURN stored;
     END IF;
   END IF;
 
@@ -105,10 +82,18 @@ BEGIN
   )
   SELECT
     (SELECT coalesce(jsonb_agg(jsonb_build_object(
-              'field', CASE WHEN split_part(e.problem, '|', 1) = '' THEN format('lines[%s]', e.idx)
+              'field', CASE WHEN e.idx < 0 THEN split_part(e.problem, '|', 1)
+                            WHEN split_part(e.problem, '|', 1) = '' THEN format('lines[%s]', e.idx)
                             ELSE format('lines[%s].%s', e.idx, split_part(e.problem, '|', 1)) END,
               'message', split_part(e.problem, '|', 2)) ORDER BY e.idx, e.problem), '[]'::jsonb)
-       FROM (SELECT idx, unnest(all_problems) AS problem FROM checked
+       FROM (SELECT -1 AS idx, 'reservationId|only an issue or a transfer consumes a reservation' AS problem
+              WHERE consumed_reservation IS NOT NULL AND movement_type NOT IN ('issue', 'transfer')
+             UNION ALL
+             SELECT -1, 'reservationId|unknown reservation'
+              WHERE consumed_reservation IS NOT NULL AND NOT EXISTS (
+                      SELECT 1 FROM reservations r WHERE r.tenant_id = p_tenant AND r.id = consumed_reservation)
+             UNION ALL
+             SELECT idx, unnest(all_problems) AS problem FROM checked
              UNION ALL
              SELECT idx, '|a line for the same item, location and lot appears earlier in this movement'
                FROM duplicates) e),
@@ -127,9 +112,9 @@ BEGIN
   ON CONFLICT DO NOTHING;
 
   INSERT INTO inventory_movements (tenant_id, id, type, reference, note, occurred_at, created_by, created_by_kind,
-                                   line_count)
+                                   line_count, reservation_id)
   VALUES (p_tenant, new_movement_id, movement_type, p_movement ->> 'reference', p_movement ->> 'note', occurred,
-          p_actor, p_actor_kind, jsonb_array_length(p_movement -> 'lines'));
+          p_actor, p_actor_kind, jsonb_array_length(p_movement -> 'lines'), consumed_reservation);
 
   -- Read by the ledger trigger; set only around this movement's own ledger rows.
   IF p_count_adjustment THEN
@@ -152,6 +137,7 @@ BEGIN
            'occurredAt', to_char(occurred AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
            'createdAt', to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
            'createdBy', p_actor, 'lineCount', jsonb_array_length(p_movement -> 'lines'),
+           'reservationId', consumed_reservation,
            'lines', jsonb_agg(ledger_document(i, lt.code) ORDER BY i.line_no, i.qty_base))
     INTO body
     FROM inserted i
@@ -165,18 +151,21 @@ BEGIN
          (p_tenant, 'inventory.updated', jsonb_build_object('movementId', new_movement_id, 'balances', (
             -- Driven by this movement's keys (a prefix of the balance key's index), not by all balances.
             SELECT jsonb_agg(jsonb_build_object('itemId', b.item_id, 'locationId', b.location_id,
-                                                'lotCode', lt.code, 'qty', trim_scale(b.qty)::text)
+                                                'lotCode', lt.code, 'qty', trim_scale(b.qty)::text,
+                                                'reserved', trim_scale(k.reserved)::text,
+                                                'available', trim_scale(b.qty - k.reserved)::text)
                              ORDER BY b.item_id, b.location_id, lt.code)
-              FROM (SELECT DISTINCT l.item_id, l.location_id, l.lot_id FROM inventory_ledger l
-                     WHERE l.tenant_id = p_tenant AND l.movement_id = new_movement_id) k
+              FROM (SELECT l.item_id, l.location_id, l.lot_id,
+                           key_reserved(p_tenant, l.item_id, l.location_id, l.lot_id) AS reserved
+                      FROM (SELECT DISTINCT item_id, location_id, lot_id FROM inventory_ledger
+                             WHERE tenant_id = p_tenant AND movement_id = new_movement_id) l) k
               JOIN inventory_balances b
                 ON b.tenant_id = p_tenant AND b.item_id = k.item_id AND b.location_id = k.location_id
                AND b.lot_id IS NOT DISTINCT FROM k.lot_id
               LEFT JOIN lots lt ON lt.tenant_id = b.tenant_id AND lt.id = b.lot_id)));
 
   IF p_idempotency_key IS NOT NULL THEN
-    UPDATE idempotency_keys SET response_status = 201, response_body = body
-     WHERE tenant_id = p_tenant AND key = p_idempotency_key;
+    PERFORM complete_idempotency_key(p_tenant, p_idempotency_key, 201, body);
   END IF;
   RETURN jsonb_build_object('replayed', false, 'status', 201, 'body', body);
 END

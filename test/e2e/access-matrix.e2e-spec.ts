@@ -58,6 +58,13 @@ describe('cross-tenant matrix and permission snapshot', () => {
           lines: [{ itemId: item.id, locationId: location.id, qty: 7 }],
         }),
     );
+    const reservation = bodyOf<{ id: string }>(
+      await t
+        .http()
+        .post('/api/inventory/reservations')
+        .set(asA)
+        .send({ reference: 'victim-order', lines: [{ itemId: item.id, locationId: location.id, qty: 2 }] }),
+    );
     aIds = [
       a.id,
       a.admin.id,
@@ -67,6 +74,7 @@ describe('cross-tenant matrix and permission snapshot', () => {
       item.id,
       location.id,
       movement.id,
+      reservation.id,
     ];
     aSecrets = [
       a.slug,
@@ -79,6 +87,7 @@ describe('cross-tenant matrix and permission snapshot', () => {
       'victim-site',
       'victim-bin',
       'victim-count-name',
+      'victim-order',
     ];
     bCredentials = [
       { name: "B's token", headers: { Authorization: `Bearer ${b.admin.token}` } },
@@ -96,6 +105,8 @@ describe('cross-tenant matrix and permission snapshot', () => {
     'PUT /api/counts/:id/lines': () => ({
       lines: [{ itemId: randomUUID(), locationId: randomUUID(), countedQty: '1' }],
     }),
+    'PATCH /api/inventory/reservations/:id': () => ({ expiresAt: null }),
+    'PUT /api/inventory/reorder-points/:itemId/:locationId': () => ({ reorderPoint: '1', reorderQty: '1' }),
   };
 
   function send(route: RouteInfo, path: string, headers: Record<string, string>) {

@@ -62,6 +62,7 @@ function representatives(
       body: () => ({ site: 'Rep', name: `bin-${randomUUID()}` }),
     },
     'inventory:read': { method: 'get', path: '/api/inventory/balances' },
+    'reports:read': { method: 'get', path: '/api/inventory/replenishment' },
     'inventory:write': {
       method: 'post',
       path: '/api/inventory/movements',

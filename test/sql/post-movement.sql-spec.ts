@@ -72,7 +72,9 @@ describe('post_movement()', () => {
       expect(events.map((e) => e.type)).toEqual(['inventory.updated', 'movement.posted']);
       expect(events[0].payload).toEqual({
         movementId: posted.body.id,
-        balances: [{ itemId: item, locationId: here, lotCode: null, qty: '4' }],
+        balances: [
+          { itemId: item, locationId: here, lotCode: null, qty: '4', reserved: '0', available: '4' },
+        ],
       });
     });
   });

@@ -464,6 +464,10 @@ export type CreateMovementDto = {
    * ISO-8601; default: now
    */
   occurredAt?: string;
+  /**
+   * Issues and transfers: the active reservation this movement fulfils. Each line uses its open quantity on the same key first (a line naming the lot, then one without); only the excess must fit available
+   */
+  reservationId?: string;
   lines: Array<MovementLineDto>;
 };
 
@@ -495,6 +499,10 @@ export type MovementView = {
   createdBy: string | null;
   lineCount: number;
   /**
+   * The reservation it consumed (detail and POST only)
+   */
+  reservationId?: string | null;
+  /**
    * Its ledger entries (detail and POST only)
    */
   lines?: Array<LedgerEntryView>;
@@ -521,6 +529,14 @@ export type BalanceView = {
   locationId: string;
   lotCode: string | null;
   qty: string;
+  /**
+   * Open quantity of active reservations of this key: of the lot for a lot; of the location for an item without lots. Reservations of a lot-tracked item without a lot count per location (GET /api/inventory, /api/inventory/availability), not per lot. null with asOf (reservations have no history here)
+   */
+  reserved: string | null;
+  /**
+   * qty - reserved; null with asOf
+   */
+  available: string | null;
   updatedAt: string;
   lastLedgerId: string;
 };
@@ -535,7 +551,18 @@ export type BalancePage = {
 
 export type OnHandLocationView = {
   locationId: string;
+  /**
+   * On hand at the location (every lot)
+   */
   qty: string;
+  /**
+   * Open quantity of active, unexpired reservations at the location
+   */
+  reserved: string;
+  /**
+   * qty - reserved
+   */
+  available: string;
 };
 
 export type OnHandView = {
@@ -544,11 +571,195 @@ export type OnHandView = {
   name: string;
   baseUom: string;
   onHand: string;
+  reserved: string;
+  /**
+   * onHand - reserved
+   */
+  available: string;
   locations: Array<OnHandLocationView>;
 };
 
 export type OnHandPage = {
   data: Array<OnHandView>;
+  /**
+   * Pass as ?cursor= to get the next page; null on the last page
+   */
+  nextCursor: string | null;
+};
+
+export type ReservationLineDto = {
+  itemId: string;
+  locationId: string;
+  /**
+   * Lot-tracked items only: reserve this lot. Without it a lot-tracked item is reserved at the location, from any of its lots
+   */
+  lotCode?: string;
+  /**
+   * Number or decimal string, > 0, at most 6 decimals
+   */
+  qty: string;
+  /**
+   * A unit of the item; default: the item's base unit
+   */
+  uom?: string;
+};
+
+export type CreateReservationDto = {
+  /**
+   * The order's reference
+   */
+  reference: string;
+  /**
+   * ISO-8601, in the future and at most 365 days ahead; default: never expires
+   */
+  expiresAt?: string;
+  lines: Array<ReservationLineDto>;
+};
+
+export type ReservationLineView = {
+  itemId: string;
+  locationId: string;
+  lotCode: string | null;
+  /**
+   * Reserved, in the base unit
+   */
+  qty: string;
+  consumedQty: string;
+  releasedQty: string;
+  /**
+   * Open quantity that lapsed at expiresAt
+   */
+  expiredQty: string;
+  /**
+   * qty - consumedQty - releasedQty - expiredQty
+   */
+  openQty: string;
+};
+
+export type ReservationView = {
+  id: string;
+  reference: string;
+  status: 'active' | 'released' | 'consumed' | 'expired';
+  expiresAt: string | null;
+  createdAt: string;
+  updatedAt: string;
+  createdBy: string | null;
+  lines: Array<ReservationLineView>;
+};
+
+export type ReservationPage = {
+  data: Array<ReservationView>;
+  /**
+   * Pass as ?cursor= to get the next page; null on the last page
+   */
+  nextCursor: string | null;
+};
+
+export type ChangeReservationDto = {
+  /**
+   * ISO-8601, in the future and at most 365 days ahead; null: never expires
+   */
+  expiresAt: string | null;
+};
+
+export type ReleaseLineDto = {
+  itemId: string;
+  locationId: string;
+  /**
+   * The lot of the reservation line; omit for a line without a lot
+   */
+  lotCode?: string;
+  /**
+   * In the base unit, > 0, at most the open quantity on this key
+   */
+  qty: string;
+};
+
+export type ReleaseReservationDto = {
+  /**
+   * What to release per key; omit (or send no body) to release everything still open
+   */
+  lines?: Array<ReleaseLineDto>;
+};
+
+export type AvailabilityView = {
+  itemId: string;
+  locationId: string;
+  /**
+   * The sum of the balances at the location (every lot)
+   */
+  onHand: string;
+  /**
+   * Open quantity of active, unexpired reservations
+   */
+  reserved: string;
+  /**
+   * onHand - reserved
+   */
+  available: string;
+};
+
+export type AvailabilityListView = {
+  data: Array<AvailabilityView>;
+};
+
+export type AvailabilityLookupDto = {
+  itemIds: Array<string>;
+  locationIds?: Array<string>;
+};
+
+export type ReorderPointView = {
+  itemId: string;
+  locationId: string;
+  reorderPoint: string;
+  reorderQty: string;
+  onHand: string;
+  reserved: string;
+  available: string;
+  /**
+   * Available is at or below the reorder point
+   */
+  low: boolean;
+};
+
+export type ReorderPointPage = {
+  data: Array<ReorderPointView>;
+  /**
+   * Pass as ?cursor= to get the next page; null on the last page
+   */
+  nextCursor: string | null;
+};
+
+export type SetReorderPointDto = {
+  /**
+   * Base units, >= 0: low when available is at or below it
+   */
+  reorderPoint: string;
+  /**
+   * Base units, >= 0: how much to order when low
+   */
+  reorderQty: string;
+};
+
+export type ReplenishmentView = {
+  itemId: string;
+  locationId: string;
+  onHand: string;
+  reserved: string;
+  /**
+   * May be below zero after a count approval
+   */
+  available: string;
+  reorderPoint: string;
+  reorderQty: string;
+  /**
+   * reorderQty, or the shortfall below the reorder point when that is larger
+   */
+  suggestedQty: string;
+};
+
+export type ReplenishmentPage = {
+  data: Array<ReplenishmentView>;
   /**
    * Pass as ?cursor= to get the next page; null on the last page
    */
@@ -2394,6 +2605,452 @@ export type InventoryControllerOnHandResponses = {
 
 export type InventoryControllerOnHandResponse =
   InventoryControllerOnHandResponses[keyof InventoryControllerOnHandResponses];
+
+export type ReservationsControllerListData = {
+  body?: never;
+  path?: never;
+  query?: {
+    limit?: number;
+    /**
+     * nextCursor of the previous page
+     */
+    cursor?: string;
+    /**
+     * As shown: a reservation past its expiresAt is expired, whether or not the job has run
+     */
+    status?: 'active' | 'released' | 'consumed' | 'expired';
+    reference?: string;
+    itemId?: string;
+    locationId?: string;
+  };
+  url: '/api/inventory/reservations';
+};
+
+export type ReservationsControllerListErrors = {
+  /**
+   * validation-failed (every offending field in `errors`) or another malformed input
+   */
+  400: Problem;
+  /**
+   * Missing, invalid or expired credentials
+   */
+  401: Problem;
+  /**
+   * Requires inventory:read
+   */
+  403: Problem;
+};
+
+export type ReservationsControllerListError =
+  ReservationsControllerListErrors[keyof ReservationsControllerListErrors];
+
+export type ReservationsControllerListResponses = {
+  200: ReservationPage;
+};
+
+export type ReservationsControllerListResponse =
+  ReservationsControllerListResponses[keyof ReservationsControllerListResponses];
+
+export type ReservationsControllerCreateData = {
+  body: CreateReservationDto;
+  headers?: {
+    /**
+     * 1-255 characters; kept for 24 h
+     */
+    'Idempotency-Key'?: string;
+  };
+  path?: never;
+  query?: never;
+  url: '/api/inventory/reservations';
+};
+
+export type ReservationsControllerCreateErrors = {
+  /**
+   * validation-failed (every offending field in `errors`) or another malformed input
+   */
+  400: Problem;
+  /**
+   * Missing, invalid or expired credentials
+   */
+  401: Problem;
+  /**
+   * Requires inventory:write
+   */
+  403: Problem;
+  /**
+   * insufficient-available, or idempotency-in-flight
+   */
+  409: Problem;
+  /**
+   * idempotency-key-reused
+   */
+  422: Problem;
+};
+
+export type ReservationsControllerCreateError =
+  ReservationsControllerCreateErrors[keyof ReservationsControllerCreateErrors];
+
+export type ReservationsControllerCreateResponses = {
+  201: ReservationView;
+};
+
+export type ReservationsControllerCreateResponse =
+  ReservationsControllerCreateResponses[keyof ReservationsControllerCreateResponses];
+
+export type ReservationsControllerGetData = {
+  body?: never;
+  path: {
+    id: string;
+  };
+  query?: never;
+  url: '/api/inventory/reservations/{id}';
+};
+
+export type ReservationsControllerGetErrors = {
+  /**
+   * validation-failed (every offending field in `errors`) or another malformed input
+   */
+  400: Problem;
+  /**
+   * Missing, invalid or expired credentials
+   */
+  401: Problem;
+  /**
+   * Requires inventory:read
+   */
+  403: Problem;
+  /**
+   * not-found
+   */
+  404: Problem;
+};
+
+export type ReservationsControllerGetError =
+  ReservationsControllerGetErrors[keyof ReservationsControllerGetErrors];
+
+export type ReservationsControllerGetResponses = {
+  200: ReservationView;
+};
+
+export type ReservationsControllerGetResponse =
+  ReservationsControllerGetResponses[keyof ReservationsControllerGetResponses];
+
+export type ReservationsControllerChangeExpiryData = {
+  body: ChangeReservationDto;
+  path: {
+    id: string;
+  };
+  query?: never;
+  url: '/api/inventory/reservations/{id}';
+};
+
+export type ReservationsControllerChangeExpiryErrors = {
+  /**
+   * validation-failed (every offending field in `errors`) or another malformed input
+   */
+  400: Problem;
+  /**
+   * Missing, invalid or expired credentials
+   */
+  401: Problem;
+  /**
+   * Requires inventory:write
+   */
+  403: Problem;
+  /**
+   * not-found
+   */
+  404: Problem;
+  /**
+   * reservation-not-active
+   */
+  409: Problem;
+};
+
+export type ReservationsControllerChangeExpiryError =
+  ReservationsControllerChangeExpiryErrors[keyof ReservationsControllerChangeExpiryErrors];
+
+export type ReservationsControllerChangeExpiryResponses = {
+  200: ReservationView;
+};
+
+export type ReservationsControllerChangeExpiryResponse =
+  ReservationsControllerChangeExpiryResponses[keyof ReservationsControllerChangeExpiryResponses];
+
+export type ReservationsControllerReleaseData = {
+  body?: ReleaseReservationDto;
+  headers?: {
+    /**
+     * 1-255 characters; kept for 24 h
+     */
+    'Idempotency-Key'?: string;
+  };
+  path: {
+    id: string;
+  };
+  query?: never;
+  url: '/api/inventory/reservations/{id}/release';
+};
+
+export type ReservationsControllerReleaseErrors = {
+  /**
+   * validation-failed (every offending field in `errors`) or another malformed input
+   */
+  400: Problem;
+  /**
+   * Missing, invalid or expired credentials
+   */
+  401: Problem;
+  /**
+   * Requires inventory:write
+   */
+  403: Problem;
+  /**
+   * not-found
+   */
+  404: Problem;
+  /**
+   * reservation-not-active, release-exceeds-open
+   */
+  409: Problem;
+};
+
+export type ReservationsControllerReleaseError =
+  ReservationsControllerReleaseErrors[keyof ReservationsControllerReleaseErrors];
+
+export type ReservationsControllerReleaseResponses = {
+  200: ReservationView;
+};
+
+export type ReservationsControllerReleaseResponse =
+  ReservationsControllerReleaseResponses[keyof ReservationsControllerReleaseResponses];
+
+export type AvailabilityControllerLookupData = {
+  body?: never;
+  path?: never;
+  query: {
+    /**
+     * Comma-separated item ids (uuid,uuid,...), 1-100
+     */
+    itemIds: string;
+    /**
+     * Comma-separated location ids, up to 100; default: all
+     */
+    locationIds?: Array<string>;
+  };
+  url: '/api/inventory/availability';
+};
+
+export type AvailabilityControllerLookupErrors = {
+  /**
+   * validation-failed (every offending field in `errors`) or another malformed input
+   */
+  400: Problem;
+  /**
+   * Missing, invalid or expired credentials
+   */
+  401: Problem;
+  /**
+   * Requires inventory:read
+   */
+  403: Problem;
+};
+
+export type AvailabilityControllerLookupError =
+  AvailabilityControllerLookupErrors[keyof AvailabilityControllerLookupErrors];
+
+export type AvailabilityControllerLookupResponses = {
+  200: AvailabilityListView;
+};
+
+export type AvailabilityControllerLookupResponse =
+  AvailabilityControllerLookupResponses[keyof AvailabilityControllerLookupResponses];
+
+export type AvailabilityControllerLookupManyData = {
+  body: AvailabilityLookupDto;
+  path?: never;
+  query?: never;
+  url: '/api/inventory/availability';
+};
+
+export type AvailabilityControllerLookupManyErrors = {
+  /**
+   * validation-failed (every offending field in `errors`) or another malformed input
+   */
+  400: Problem;
+  /**
+   * Missing, invalid or expired credentials
+   */
+  401: Problem;
+  /**
+   * Requires inventory:read
+   */
+  403: Problem;
+};
+
+export type AvailabilityControllerLookupManyError =
+  AvailabilityControllerLookupManyErrors[keyof AvailabilityControllerLookupManyErrors];
+
+export type AvailabilityControllerLookupManyResponses = {
+  200: AvailabilityListView;
+};
+
+export type AvailabilityControllerLookupManyResponse =
+  AvailabilityControllerLookupManyResponses[keyof AvailabilityControllerLookupManyResponses];
+
+export type AvailabilityControllerReorderPointsData = {
+  body?: never;
+  path?: never;
+  query?: {
+    limit?: number;
+    /**
+     * nextCursor of the previous page
+     */
+    cursor?: string;
+  };
+  url: '/api/inventory/reorder-points';
+};
+
+export type AvailabilityControllerReorderPointsErrors = {
+  /**
+   * validation-failed (every offending field in `errors`) or another malformed input
+   */
+  400: Problem;
+  /**
+   * Missing, invalid or expired credentials
+   */
+  401: Problem;
+  /**
+   * Requires inventory:read
+   */
+  403: Problem;
+};
+
+export type AvailabilityControllerReorderPointsError =
+  AvailabilityControllerReorderPointsErrors[keyof AvailabilityControllerReorderPointsErrors];
+
+export type AvailabilityControllerReorderPointsResponses = {
+  200: ReorderPointPage;
+};
+
+export type AvailabilityControllerReorderPointsResponse =
+  AvailabilityControllerReorderPointsResponses[keyof AvailabilityControllerReorderPointsResponses];
+
+export type AvailabilityControllerRemoveReorderPointData = {
+  body?: never;
+  path: {
+    itemId: string;
+    locationId: string;
+  };
+  query?: never;
+  url: '/api/inventory/reorder-points/{itemId}/{locationId}';
+};
+
+export type AvailabilityControllerRemoveReorderPointErrors = {
+  /**
+   * validation-failed (every offending field in `errors`) or another malformed input
+   */
+  400: Problem;
+  /**
+   * Missing, invalid or expired credentials
+   */
+  401: Problem;
+  /**
+   * Requires inventory:write
+   */
+  403: Problem;
+  /**
+   * not-found: the item or the location
+   */
+  404: Problem;
+};
+
+export type AvailabilityControllerRemoveReorderPointError =
+  AvailabilityControllerRemoveReorderPointErrors[keyof AvailabilityControllerRemoveReorderPointErrors];
+
+export type AvailabilityControllerRemoveReorderPointResponses = {
+  204: void;
+};
+
+export type AvailabilityControllerRemoveReorderPointResponse =
+  AvailabilityControllerRemoveReorderPointResponses[keyof AvailabilityControllerRemoveReorderPointResponses];
+
+export type AvailabilityControllerSetReorderPointData = {
+  body: SetReorderPointDto;
+  path: {
+    itemId: string;
+    locationId: string;
+  };
+  query?: never;
+  url: '/api/inventory/reorder-points/{itemId}/{locationId}';
+};
+
+export type AvailabilityControllerSetReorderPointErrors = {
+  /**
+   * validation-failed (every offending field in `errors`) or another malformed input
+   */
+  400: Problem;
+  /**
+   * Missing, invalid or expired credentials
+   */
+  401: Problem;
+  /**
+   * Requires inventory:write
+   */
+  403: Problem;
+  /**
+   * not-found: the item or the location
+   */
+  404: Problem;
+};
+
+export type AvailabilityControllerSetReorderPointError =
+  AvailabilityControllerSetReorderPointErrors[keyof AvailabilityControllerSetReorderPointErrors];
+
+export type AvailabilityControllerSetReorderPointResponses = {
+  200: ReorderPointView;
+};
+
+export type AvailabilityControllerSetReorderPointResponse =
+  AvailabilityControllerSetReorderPointResponses[keyof AvailabilityControllerSetReorderPointResponses];
+
+export type AvailabilityControllerReplenishmentData = {
+  body?: never;
+  path?: never;
+  query?: {
+    limit?: number;
+    /**
+     * nextCursor of the previous page
+     */
+    cursor?: string;
+  };
+  url: '/api/inventory/replenishment';
+};
+
+export type AvailabilityControllerReplenishmentErrors = {
+  /**
+   * validation-failed (every offending field in `errors`) or another malformed input
+   */
+  400: Problem;
+  /**
+   * Missing, invalid or expired credentials
+   */
+  401: Problem;
+  /**
+   * Requires reports:read
+   */
+  403: Problem;
+};
+
+export type AvailabilityControllerReplenishmentError =
+  AvailabilityControllerReplenishmentErrors[keyof AvailabilityControllerReplenishmentErrors];
+
+export type AvailabilityControllerReplenishmentResponses = {
+  200: ReplenishmentPage;
+};
+
+export type AvailabilityControllerReplenishmentResponse =
+  AvailabilityControllerReplenishmentResponses[keyof AvailabilityControllerReplenishmentResponses];
 
 export type CountsControllerListData = {
   body?: never;

@@ -23,6 +23,8 @@ export interface SqlDatabase {
   fails(sql: string, params?: unknown[]): Promise<SqlError>;
   begin(): Promise<void>;
   rollback(): Promise<void>;
+  /** Another app-role connection to the same database (the caller ends it): a second replica or client. */
+  connectApp(): Promise<pg.Client>;
   close(): Promise<void>;
 }
 
@@ -31,8 +33,12 @@ export async function openSqlDatabase(): Promise<SqlDatabase> {
   const url = new URL(database.url);
   url.username = 'inventory_app';
   url.password = TEST_APP_PASSWORD;
-  const client = new pg.Client({ connectionString: url.toString() });
-  await client.connect();
+  const connectApp = async () => {
+    const connection = new pg.Client({ connectionString: url.toString() });
+    await connection.connect();
+    return connection;
+  };
+  const client = await connectApp();
   const query = async <Row extends object>(sql: string, params?: unknown[]) =>
     (await client.query<Row>(sql, params)).rows;
   return {
@@ -53,6 +59,7 @@ export async function openSqlDatabase(): Promise<SqlDatabase> {
     },
     begin: async () => void (await client.query('begin')),
     rollback: async () => void (await client.query('rollback')),
+    connectApp,
     async close() {
       await client.end();
       await database.drop();

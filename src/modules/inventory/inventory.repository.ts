@@ -150,9 +150,12 @@ export class InventoryRepository {
     const page = keysetSql(p, BALANCE_ORDER, after, limit);
     return this.tx.manager.query<BalanceRow[]>(
       `select b.id::text as id, b.item_id as "itemId", b.location_id as "locationId", lt.code as "lotCode",
-              trim_scale(b.qty)::text as qty, to_char(b.updated_at at time zone 'UTC', ${ISO}) as "updatedAt",
+              trim_scale(b.qty)::text as qty, trim_scale(r.reserved)::text as reserved,
+              trim_scale(b.qty - r.reserved)::text as available,
+              to_char(b.updated_at at time zone 'UTC', ${ISO}) as "updatedAt",
               b.last_ledger_id::text as "lastLedgerId"
          from inventory_balances b left join lots lt on lt.tenant_id = b.tenant_id and lt.id = b.lot_id
+         cross join lateral (select key_reserved(b.tenant_id, b.item_id, b.location_id, b.lot_id) as reserved) r
         where ${where.join(' and ')} and ${page.where} order by ${page.orderBy} limit ${page.limit}`,
       p.values,
     );
@@ -173,7 +176,7 @@ export class InventoryRepository {
     const page = keysetSql(p, BALANCE_AS_OF_ORDER, after, limit);
     return this.tx.manager.query<BalanceAsOfRow[]>(
       `select l.item_id as "itemId", l.location_id as "locationId", min(lt.code) as "lotCode",
-              trim_scale(sum(l.qty_base))::text as qty,
+              trim_scale(sum(l.qty_base))::text as qty, null as reserved, null as available,
               to_char(max(l.created_at) at time zone 'UTC', ${ISO}) as "updatedAt",
               max(l.id)::text as "lastLedgerId", coalesce(l.lot_id, '${NO_LOT}')::text as "lotKey"
          from inventory_ledger l left join lots lt on lt.tenant_id = l.tenant_id and lt.id = l.lot_id
@@ -190,14 +193,19 @@ export class InventoryRepository {
     const page = keysetSql(p, ON_HAND_ORDER, after, limit);
     return this.tx.manager.query<OnHandRow[]>(
       `select i.id as "itemId", i.sku, i.name, i.base_uom as "baseUom",
-              coalesce(trim_scale(sum(per.qty))::text, '0') as "onHand",
-              coalesce(jsonb_agg(jsonb_build_object('locationId', per.location_id, 'qty', trim_scale(per.qty)::text)
+              coalesce(trim_scale(sum(per.on_hand))::text, '0') as "onHand",
+              coalesce(trim_scale(sum(per.reserved))::text, '0') as reserved,
+              coalesce(trim_scale(sum(per.available))::text, '0') as available,
+              coalesce(jsonb_agg(jsonb_build_object('locationId', per.location_id,
+                                                    'qty', trim_scale(per.on_hand)::text,
+                                                    'reserved', trim_scale(per.reserved)::text,
+                                                    'available', trim_scale(per.available)::text)
                                  order by per.location_id) filter (where per.location_id is not null), '[]') as locations,
               to_char(i.created_at at time zone 'UTC', ${ISO}) as "cursorAt"
          from items i
          left join lateral (
-           select b.location_id, sum(b.qty) as qty from inventory_balances b
-            where b.tenant_id = i.tenant_id and b.item_id = i.id group by b.location_id
+           select a.location_id, a.on_hand, a.reserved, a.available from stock_availability(i.tenant_id) a
+            where a.item_id = i.id
          ) per on true
         where i.archived_at is null and ${page.where}
         group by i.tenant_id, i.id

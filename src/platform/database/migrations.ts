@@ -9,6 +9,7 @@ import { CreateAuditLogs1764800000000 } from '../../../migrations/1764800000000-
 import { CreateBackups1764900000000 } from '../../../migrations/1764900000000-CreateBackups.js';
 import { AddWebhookQueueStatistics1765000000000 } from '../../../migrations/1765000000000-AddWebhookQueueStatistics.js';
 import { ConsolidateSqlFunctions1765100000000 } from '../../../migrations/1765100000000-ConsolidateSqlFunctions.js';
+import { CreateReservations1765200000000 } from '../../../migrations/1765200000000-CreateReservations.js';
 
 /**
  * Every migration, in order. Listed explicitly rather than globbed: under ESM a glob makes TypeORM import the
@@ -26,4 +27,5 @@ export const migrations = [
   CreateBackups1764900000000,
   AddWebhookQueueStatistics1765000000000,
   ConsolidateSqlFunctions1765100000000,
+  CreateReservations1765200000000,
 ];

@@ -60,8 +60,48 @@ export const EVENT_TYPES = {
     subscribable: true,
   },
   'inventory.updated': {
-    description: 'Balances changed; data lists the changed balances after the movement',
+    description:
+      'Balances changed; data lists the changed balances after the movement, each with reserved and available',
     producedBy: 'post_movement() (db/functions/post_movement.sql), with movement.posted',
+    producedIn: 'sql',
+    subscribable: true,
+  },
+  'inventory.low_stock': {
+    description:
+      "An item's available at a location went from above its reorder point to at or below it (once per crossing)",
+    producedBy: 'change_stock() (db/functions/change_stock.sql), in the transaction that crossed',
+    producedIn: 'sql',
+    subscribable: true,
+  },
+  'inventory.restocked': {
+    description: "An item's available at a location went back above its reorder point",
+    producedBy: 'change_stock() (db/functions/change_stock.sql), in the transaction that crossed',
+    producedIn: 'sql',
+    subscribable: true,
+  },
+  'reservation.created': {
+    description: 'Stock was reserved; data is the reservation',
+    producedBy: 'reserve_stock() (db/functions/reserve_stock.sql)',
+    producedIn: 'sql',
+    subscribable: true,
+  },
+  'reservation.consumed': {
+    description:
+      'A movement consumed part or all of a reservation; data names the movement and what it consumed',
+    producedBy: 'the ledger trigger (db/functions/apply_ledger_to_balances.sql)',
+    producedIn: 'sql',
+    subscribable: true,
+  },
+  'reservation.released': {
+    description: 'Part or all of a reservation was released; data names what was released',
+    producedBy: 'release_reservation() (db/functions/release_reservation.sql)',
+    producedIn: 'sql',
+    subscribable: true,
+  },
+  'reservation.expired': {
+    description: "A reservation's expiresAt passed and the expiry job marked it; its open quantity lapsed",
+    producedBy:
+      'expire_reservations() (db/functions/expire_reservations.sql), run by the reservation-expiry job',
     producedIn: 'sql',
     subscribable: true,
   },

@@ -53,13 +53,33 @@ export class BalanceView {
   @ApiProperty({ format: 'uuid' }) locationId!: string;
   @ApiProperty({ nullable: true, type: String }) lotCode!: string | null;
   @ApiProperty({ example: '12.5' }) qty!: string;
+  @ApiProperty({
+    example: '2',
+    nullable: true,
+    type: String,
+    description:
+      'Open quantity of active reservations of this key: of the lot for a lot; of the location for an item ' +
+      'without lots. Reservations of a lot-tracked item without a lot count per location (GET /api/inventory, ' +
+      '/api/inventory/availability), not per lot. null with asOf (reservations have no history here)',
+  })
+  reserved!: string | null;
+  @ApiProperty({
+    example: '10.5',
+    nullable: true,
+    type: String,
+    description: 'qty - reserved; null with asOf',
+  })
+  available!: string | null;
   @ApiProperty() updatedAt!: string;
   @ApiProperty() lastLedgerId!: string;
 }
 
 export class OnHandLocationView {
   @ApiProperty({ format: 'uuid' }) locationId!: string;
-  @ApiProperty() qty!: string;
+  @ApiProperty({ description: 'On hand at the location (every lot)' }) qty!: string;
+  @ApiProperty({ description: 'Open quantity of active, unexpired reservations at the location' })
+  reserved!: string;
+  @ApiProperty({ description: 'qty - reserved' }) available!: string;
 }
 
 export class OnHandView {
@@ -68,5 +88,7 @@ export class OnHandView {
   @ApiProperty() name!: string;
   @ApiProperty() baseUom!: string;
   @ApiProperty() onHand!: string;
+  @ApiProperty() reserved!: string;
+  @ApiProperty({ description: 'onHand - reserved' }) available!: string;
   @ApiProperty({ type: [OnHandLocationView] }) locations!: OnHandLocationView[];
 }

@@ -83,6 +83,16 @@ export class CreateMovementDto {
   @IsDateString({ strict: true })
   occurredAt?: string;
 
+  @ApiPropertyOptional({
+    format: 'uuid',
+    description:
+      'Issues and transfers: the active reservation this movement fulfils. Each line uses its open quantity on ' +
+      'the same key first (a line naming the lot, then one without); only the excess must fit available',
+  })
+  @IsOptional()
+  @IsUUID()
+  reservationId?: string;
+
   @ApiProperty({ type: [MovementLineDto], minItems: 1, maxItems: MAX_MOVEMENT_LINES })
   @IsArray()
   @ArrayMinSize(1)
@@ -116,6 +126,13 @@ export class MovementView {
   @ApiProperty() createdAt!: string;
   @ApiProperty({ format: 'uuid', nullable: true, type: String }) createdBy!: string | null;
   @ApiProperty() lineCount!: number;
+  @ApiPropertyOptional({
+    format: 'uuid',
+    nullable: true,
+    type: String,
+    description: 'The reservation it consumed (detail and POST only)',
+  })
+  reservationId?: string | null;
   @ApiPropertyOptional({ type: [LedgerEntryView], description: 'Its ledger entries (detail and POST only)' })
   lines?: LedgerEntryView[];
 }

@@ -23,8 +23,9 @@ export function mapPostgresError(error: unknown): (MappedProblem & Record<string
   if (pgError?.code) {
     const where = pgError.constraint ? ` (${pgError.constraint})` : '';
     switch (pgError.code) {
-      case 'IES01': {
-        // Raised by apply_ledger_to_balances(): DETAIL names the key and the quantities.
+      case 'IES01':
+      case 'IES02': {
+        // Raised by change_stock(): DETAIL names the key and the quantities (available before, requested).
         const shortage = parseDetail(pgError.detail) as
           | {
               itemId?: string;
@@ -34,18 +35,57 @@ export function mapPostgresError(error: unknown): (MappedProblem & Record<string
               requested?: string;
             }
           | undefined;
+        const onHand = pgError.code === 'IES01';
         return {
           ...problemOf(
-            'insufficient-stock',
-            `Not enough stock of item ${shortage?.itemId ?? '?'} at location ${shortage?.locationId ?? '?'}` +
-              `${shortage?.lotCode ? ` (lot ${shortage.lotCode})` : ''}: ${shortage?.available ?? '?'} available, ` +
-              `${shortage?.requested ?? '?'} requested`,
+            onHand ? 'insufficient-stock' : 'insufficient-available',
+            `Not enough ${onHand ? 'stock' : 'available stock'} of item ${shortage?.itemId ?? '?'} at location ` +
+              `${shortage?.locationId ?? '?'}${shortage?.lotCode ? ` (lot ${shortage.lotCode})` : ''}: ` +
+              `${shortage?.available ?? '?'} available, ${shortage?.requested ?? '?'} requested`,
           ),
           itemId: shortage?.itemId,
           locationId: shortage?.locationId,
           lotCode: shortage?.lotCode ?? null,
           available: shortage?.available,
           requested: shortage?.requested,
+        };
+      }
+      case 'IER01': {
+        // Raised where a reservation is consumed, released or changed: DETAIL names it and its status.
+        const state = parseDetail(pgError.detail) as { reservationId?: string; status?: string } | undefined;
+        return {
+          ...problemOf(
+            'reservation-not-active',
+            `Reservation ${state?.reservationId ?? '?'} is ${state?.status ?? 'not active'}; only an active ` +
+              'reservation can be consumed, released or changed',
+          ),
+          reservationId: state?.reservationId,
+          reservationStatus: state?.status,
+        };
+      }
+      case 'IER02': {
+        // Raised by release_reservation(): DETAIL names the key, what is open and what was asked.
+        const excess = parseDetail(pgError.detail) as
+          | {
+              itemId?: string;
+              locationId?: string;
+              lotCode?: string | null;
+              open?: string;
+              requested?: string;
+            }
+          | undefined;
+        return {
+          ...problemOf(
+            'release-exceeds-open',
+            `The reservation has ${excess?.open ?? '?'} open of item ${excess?.itemId ?? '?'} at location ` +
+              `${excess?.locationId ?? '?'}${excess?.lotCode ? ` (lot ${excess.lotCode})` : ''}; ` +
+              `${excess?.requested ?? '?'} cannot be released`,
+          ),
+          itemId: excess?.itemId,
+          locationId: excess?.locationId,
+          lotCode: excess?.lotCode ?? null,
+          open: excess?.open,
+          requested: excess?.requested,
         };
       }
       case 'IEV01': {
