@@ -4,7 +4,11 @@
  *   1. single-line movements/s through the HTTP API vs pgbench inserting the equivalent ledger row (same trigger);
  *   2. ledger lines/s for 100-line movements through the HTTP API (target >= 25,000);
  *   3. balance lookup p50/p99 with 10 million ledger rows vs the same balance computed with SUM over the ledger;
- *   4. full reconciliation of those 10 million rows (target < 60 s).
+ *   4. full reconciliation of those 10 million rows (target < 60 s);
+ *   5. reservations/s through the HTTP API (32 connections, random keys) vs the single-line movements of the same
+ *      round (target >= 0.8), and 32 connections reserving one hot key (no error but 409, no deadlock);
+ *   6. a checkout-style availability lookup of 50 items at one location with the 10 million rows (p99 < 10 ms at
+ *      20 connections).
  * It runs the built service (npm run build first) as a child process on its own embedded PostgreSQL under
  * ./data/bench (recreated at every run; test/kit), seeds steady-state data and runs ANALYZE before measuring (on
  * freshly emptied tables, without statistics, throughput measured half as high).
@@ -138,6 +142,7 @@ async function main(): Promise<void> {
     const directPostingTps: number[] = [];
     const singleLine: number[] = [];
     const hundredLine: number[] = [];
+    const reservationsPerSecond: number[] = [];
     const random = (list: string[]) => list[Math.floor(Math.random() * list.length)];
     const pgbench = (file: string): number => {
       const result = spawnSync(
@@ -198,6 +203,31 @@ async function main(): Promise<void> {
       singleLine.push(single.requests.average);
       log(
         `round ${round}: single-line movements ${single.requests.average.toFixed(0)} req/s (p99 ${single.latency.p99} ms)`,
+      );
+
+      const reserving = await autocannon({
+        url: `${base}/api/inventory/reservations`,
+        connections: 32,
+        duration: DURATION_S,
+        requests: [
+          {
+            method: 'POST',
+            headers,
+            setupRequest: (request) => ({
+              ...request,
+              body: JSON.stringify({
+                reference: 'bench',
+                lines: [{ itemId: random(items), locationId: random(locations), qty: 1 }],
+              }),
+            }),
+          },
+        ],
+      });
+      if (reserving.non2xx > 0 || reserving.errors > 0)
+        throw new Error(`reservations: ${reserving.non2xx} non-2xx, ${reserving.errors} errors`);
+      reservationsPerSecond.push(reserving.requests.average);
+      log(
+        `round ${round}: reservations ${reserving.requests.average.toFixed(0)} req/s (p99 ${reserving.latency.p99} ms)`,
       );
 
       const hundred = await autocannon({
@@ -312,6 +342,58 @@ async function main(): Promise<void> {
         `via HTTP ${median(apiBalanceMs).toFixed(2)} ms vs asOf ${median(apiSumMs).toFixed(2)} ms (p50)`,
     );
 
+    // 6. Checkout-style availability lookups: 50 items at one location, 20 connections, one query each.
+    const checkout = await autocannon({
+      url: `${base}/api/inventory/availability`,
+      connections: 20,
+      duration: DURATION_S,
+      requests: [
+        {
+          method: 'GET',
+          headers,
+          setupRequest: (request) => {
+            const chosen = [...items].sort(() => Math.random() - 0.5).slice(0, 50);
+            return {
+              ...request,
+              path: `/api/inventory/availability?itemIds=${chosen.join(',')}&locationIds=${random(locations)}`,
+            };
+          },
+        },
+      ],
+    });
+    if (checkout.non2xx > 0 || checkout.errors > 0)
+      throw new Error(`availability lookups: ${checkout.non2xx} non-2xx, ${checkout.errors} errors`);
+    log(
+      `checkout lookups of 50 items: ${checkout.requests.average.toFixed(0)} req/s, p99 ${checkout.latency.p99} ms`,
+    );
+
+    // 5b. One hot key: 32 connections reserving the same item at the same location (a million units there).
+    const hot = { itemId: items[0], locationId: locations[0] };
+    await json(
+      await fetch(`${base}/api/inventory/movements`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify(receipt([{ ...hot, qty: 1_000_000 }])),
+      }),
+    );
+    const hotStatuses: Record<string, number> = {};
+    const hotKey = await autocannon({
+      url: `${base}/api/inventory/reservations`,
+      connections: 32,
+      duration: DURATION_S,
+      requests: [
+        { method: 'POST', headers, body: JSON.stringify({ reference: 'hot', lines: [{ ...hot, qty: 1 }] }) },
+      ],
+    });
+    for (const [status, count] of Object.entries(hotKey.statusCodeStats ?? {}))
+      hotStatuses[status] = (count as { count: number }).count;
+    const hotErrors = Object.keys(hotStatuses).filter((status) => status !== '201' && status !== '409');
+    if (hotKey.errors > 0 || hotErrors.length > 0)
+      throw new Error(`hot key: ${hotKey.errors} errors, statuses ${JSON.stringify(hotStatuses)}`);
+    log(
+      `hot key: ${hotKey.requests.average.toFixed(0)} reservations/s, statuses ${JSON.stringify(hotStatuses)}`,
+    );
+
     // 4. Full reconciliation over every tenant (the 10 million rows and the rest).
     const reconcileStarted = Date.now();
     const reconcile = runBuiltCli(['reconcile:balances'], { env: benchEnv });
@@ -350,6 +432,26 @@ async function main(): Promise<void> {
         target: 'p99 < 10 ms and >= 10x faster',
       },
       fullReconciliation: { seconds: reconcileSeconds, ledgerRows: Number(ledger_rows), target: '< 60 s' },
+      reservations: {
+        httpRequestsPerSecond: reservationsPerSecond,
+        singleLineMovementsPerSecond: singleLine,
+        ratio: median(reservationsPerSecond) / median(singleLine),
+        target: '>= 0.8',
+        hotKey: {
+          requestsPerSecond: hotKey.requests.average,
+          statuses: hotStatuses,
+          p99Ms: hotKey.latency.p99,
+        },
+      },
+      checkoutLookup: {
+        items: 50,
+        connections: 20,
+        ledgerRows: Number(ledger_rows),
+        requestsPerSecond: checkout.requests.average,
+        p50Ms: checkout.latency.p50,
+        p99Ms: checkout.latency.p99,
+        target: 'p99 < 10 ms',
+      },
     };
     mkdirSync(resultsDir, { recursive: true });
     const file = join(resultsDir, `inventory-${results.measuredAt.slice(0, 19).replaceAll(':', '')}.json`);
@@ -368,6 +470,24 @@ async function main(): Promise<void> {
         `${median(balanceMs).toFixed(2)} / ${percentile(balanceMs, 99).toFixed(2)} ms`,
         `SUM ${median(sumMs).toFixed(2)} / ${percentile(sumMs, 99).toFixed(2)} ms`,
         `${results.balanceLookup.speedupP50.toFixed(1)}x (p99 < 10 ms, >= 10x)`,
+      ],
+      [
+        'reservations (HTTP)',
+        `${median(reservationsPerSecond).toFixed(0)} req/s`,
+        `movements ${median(singleLine).toFixed(0)} req/s`,
+        `${results.reservations.ratio.toFixed(3)} (>= 0.8)`,
+      ],
+      [
+        'hot-key reservations',
+        `${hotKey.requests.average.toFixed(0)} req/s`,
+        JSON.stringify(hotStatuses),
+        'only 201/409',
+      ],
+      [
+        'checkout lookup, 50 items',
+        `p50 ${checkout.latency.p50} / p99 ${checkout.latency.p99} ms`,
+        `${Number(ledger_rows).toLocaleString()} rows`,
+        'p99 < 10 ms',
       ],
       [
         'full reconciliation',

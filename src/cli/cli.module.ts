@@ -15,6 +15,7 @@ import { BackupsModule } from '../modules/backups/index.js';
 import { JobsModule } from '../platform/jobs/jobs.module.js';
 import { TenantExportModule } from '../modules/tenant-export/index.js';
 import { WebhooksModule } from '../modules/webhooks/index.js';
+import { ReservationsModule } from '../modules/reservations/index.js';
 import { MetricsModule } from '../platform/observability/metrics.module.js';
 import { RolesModule } from '../modules/roles/index.js';
 import { TenantsModule } from '../modules/tenants/index.js';
@@ -40,6 +41,7 @@ import { AuditPurgeCommand, TenantExportCommand } from './commands/tenant-data.c
 import { OrgListCommand } from './commands/org-list.command.js';
 import { UsersAssignCommand } from './commands/users-assign.command.js';
 import { ValidateMigrationCommand } from './commands/validate-migration.command.js';
+import { ExpireReservationsCommand } from './commands/reservations.commands.js';
 
 /**
  * The command-line application: the same modules as the service, without HTTP. Tenant-bound commands run
@@ -80,6 +82,7 @@ export class CliModule {
         IdempotencyModule,
         WebhooksModule,
         TenantExportModule,
+        ReservationsModule,
       ],
       providers: [
         ValidateMigrationCommand,
@@ -90,6 +93,7 @@ export class CliModule {
         ReconcileBalancesCommand,
         BackfillBalancesCommand,
         ExpireIdempotencyKeysCommand,
+        ExpireReservationsCommand,
         PurgeWebhookDeliveriesCommand,
         BackupCreateCommand,
         VerifyBackupCommand,

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { createFixture } from './support/fixture.js';
-import { checkLedger, runReconcile } from './support/checks.js';
+import { checkAvailability, checkLedger, runReconcile } from './support/checks.js';
 import { type ReliabilityDatabase, startDatabase } from './support/database.js';
 import { judge, ms, n, writeResult } from './support/results.js';
 import { type ServiceProcess, startService } from './support/service.js';
@@ -11,10 +11,12 @@ const DURATION_S = Number(process.env.RELIABILITY_DURATION_S ?? 60);
 const CLIENTS = 32;
 
 /**
- * Conservation: 32 concurrent clients post random receipts, issues, transfers and count sheets for 60 s against
- * the built service on its own PostgreSQL. Afterwards: every movement acknowledged to a client is in the ledger
- * exactly once and nothing else is, the balances are what the acknowledged lines add up to, every balance
- * equals its ledger sum, none is negative under `deny`, and `reconcile:balances` finds no drift.
+ * Conservation: 32 concurrent clients post random receipts, issues, transfers, count sheets and reservations
+ * (created, shipped by issues naming them, released) for 60 s against the built service on its own PostgreSQL.
+ * Afterwards: every movement acknowledged to a client is in the ledger exactly once and nothing else is, the
+ * balances are what the acknowledged lines add up to, every balance equals its ledger sum, none is negative
+ * under `deny`, nothing is oversold (available >= 0), the reserved counters equal the open reservation lines,
+ * and `reconcile:balances` finds no drift.
  */
 describe('conservation', () => {
   let database: ReliabilityDatabase | undefined;
@@ -32,13 +34,20 @@ describe('conservation', () => {
     const url = service.url;
     const fixture = await createFixture(url, 'conservation');
 
-    const workload = new Workload({ base: () => url, fixture, clients: CLIENTS, counts: true });
+    const workload = new Workload({
+      base: () => url,
+      fixture,
+      clients: CLIENTS,
+      counts: true,
+      reservations: true,
+    });
     workload.start();
     await new Promise((resolve) => setTimeout(resolve, DURATION_S * 1000));
     await workload.stop();
     const seconds = (workload.stoppedAt - workload.startedAt) / 1000;
 
     const ledger = await checkLedger(database, fixture.tenantId, workload.ledger);
+    const availability = await checkAvailability(database, fixture.tenantId);
     const reconcile = runReconcile(database);
     const latencies = workload.latencies();
     const stats = workload.stats;
@@ -58,6 +67,11 @@ describe('conservation', () => {
       'keys whose balance differs from the acknowledged lines': [ledger.keysDifferingFromAcknowledged, []],
       'balances differing from their ledger sum': [ledger.balancesDifferingFromLedger, 0],
       'negative balances': [ledger.negativeBalances, 0],
+      'reservations created': [stats.reservationsCreated > 0, true],
+      'reservations shipped': [stats.reservationsConsumed > 0, true],
+      'reserved counters differing from the open lines': [availability.reservedDiffering, 0],
+      'keys or lots with available below zero (oversold)': [availability.oversold, 0],
+      'reservation lines drawn beyond their quantity': [availability.overdrawnLines, 0],
       'reconcile:balances exit code': [reconcile.exitCode, 0],
       ...(reconcile.exitCode !== 0 && { 'reconcile:balances output': [reconcile.output, ''] }),
       'reconcile:balances drifted keys': [reconcile.drifted, 0],
@@ -76,11 +90,13 @@ describe('conservation', () => {
       faults: 'none (the baseline)',
       badInputs:
         `${n(stats.insufficientStock)} issues/transfers beyond the stock, all refused 409 insufficient-stock; ` +
+        `${n(stats.insufficientAvailable)} beyond what was not reserved, refused 409 insufficient-available; ` +
         `${n(serverErrors)} 5xx`,
       nothingLost:
         `${n(ledger.acknowledged - ledger.missing.length)}/${n(ledger.acknowledged)} acknowledged movements in the ledger ` +
         `exactly once, ${ledger.unacknowledged.length} extra; ${ledger.balancesDifferingFromLedger} balances ≠ ledger, ` +
-        `${ledger.negativeBalances} negative; reconcile: ${reconcile.drifted} drifted of ${n(reconcile.keysChecked)} keys`,
+        `${ledger.negativeBalances} negative; ${availability.oversold} oversold, ${availability.reservedDiffering} ` +
+        `reserved counters ≠ open lines; reconcile: ${reconcile.drifted} drifted of ${n(reconcile.keysChecked)} keys`,
       details: [
         `${n(stats.attempts)} HTTP attempts for ${n(stats.requests)} requests; answers by status: ${JSON.stringify(stats.byStatus)}`,
         `${n(stats.movementsPosted)} movements posted by POST /api/inventory/movements, ${n(stats.countAdjustments)} ` +
@@ -89,6 +105,9 @@ describe('conservation', () => {
         `latency of all answers: p50 ${ms(percentile(latencies, 50))}, p90 ${ms(percentile(latencies, 90))}, ` +
           `p99 ${ms(percentile(latencies, 99))}, max ${ms(percentile(latencies, 100))}`,
         `${n(stats.concurrentUpdates)} 409 concurrent-update (deadlock) answers retried, ${n(stats.inFlight)} 409 idempotency-in-flight`,
+        `${n(stats.reservationsCreated)} reservations created, ${n(stats.reservationsConsumed)} shipped by issues naming them, ` +
+          `${n(stats.reservationsReleased)} released, ${n(stats.reservationConflicts)} 409 because another client used one up first; ` +
+          `${n(availability.openReservations)} still open`,
         `reconcile:balances (CLI) exit ${reconcile.exitCode}: ${n(reconcile.keysChecked)} keys checked, ${reconcile.drifted} drifted`,
       ],
     });

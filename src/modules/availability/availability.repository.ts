@@ -1,9 +1,21 @@
 import { Injectable } from '@nestjs/common';
 import { SqlParameters, keysetSql } from '../../platform/http/pagination/keyset-sql.js';
+import { MaintenanceDatabase } from '../../platform/database/maintenance-database.js';
+import { allowCrossTenantStatistics } from '../../platform/database/session-settings.js';
 import { TenantTransactions } from '../../platform/tenancy/tenant-transactions.js';
 import type { AvailabilityView, ReorderPointView, ReplenishmentView } from './dto/availability.dto.js';
 
 const KEY_ORDER = ['a.item_id', 'a.location_id'];
+
+/** The figures behind the availability gauges. */
+export interface AvailabilityFigures {
+  /** Active, unexpired reservations. */
+  open: number;
+  /** Seconds since the expiresAt of the oldest reservation not marked expired yet (0: none). */
+  expiryLagSeconds: number;
+  /** Positions at or below their reorder point. */
+  low: number;
+}
 const FIGURES = `a.item_id as "itemId", a.location_id as "locationId", trim_scale(a.on_hand)::text as "onHand",
   trim_scale(a.reserved)::text as reserved, trim_scale(a.available)::text as available`;
 
@@ -14,7 +26,28 @@ const FIGURES = `a.item_id as "itemId", a.location_id as "locationId", trim_scal
  */
 @Injectable()
 export class AvailabilityRepository {
-  constructor(private readonly tx: TenantTransactions) {}
+  constructor(
+    private readonly tx: TenantTransactions,
+    private readonly maintenance: MaintenanceDatabase,
+  ) {}
+
+  /**
+   * Active, unexpired reservations and low positions over every tenant, in one statement on the owner
+   * connection (the maintenance_statistics policies, migration AddAvailabilityStatistics).
+   */
+  async statistics(): Promise<AvailabilityFigures> {
+    const [figures] = await this.maintenance.owner.transaction(async (manager) => {
+      await allowCrossTenantStatistics(manager);
+      return manager.query<AvailabilityFigures[]>(
+        `select (select count(*) from reservations
+                  where status = 'active' and (expires_at is null or expires_at > now()))::int as open,
+                (select coalesce(extract(epoch from now() - min(expires_at)), 0) from reservations
+                  where status = 'active' and expires_at <= now())::float8 as "expiryLagSeconds",
+                (select count(*) from inventory_positions where low_stock)::int as low`,
+      );
+    });
+    return figures;
+  }
 
   /** One query for a checkout-style lookup: every position of these items (at these locations). */
   lookup(

@@ -1,5 +1,4 @@
 import {
-  BadRequestException,
   Body,
   Controller,
   Get,
@@ -25,6 +24,7 @@ import type { Request, Response } from 'express';
 import { RequirePermissions } from '../../platform/access/access.decorators.js';
 import { PageOf } from '../../platform/http/pagination/page-view.js';
 import { type Page, PageQueryDto } from '../../platform/http/pagination/pagination.js';
+import { idempotencyKeyOf, sendSqlAnswer } from '../../platform/http/idempotency/sql-answer.js';
 import { SingleStatement } from '../../platform/tenancy/tenant-transaction.interceptor.js';
 import {
   BalanceQueryDto,
@@ -67,17 +67,12 @@ export class InventoryController {
     @Req() request: Request,
     @Res({ passthrough: true }) response: Response,
   ): Promise<MovementView> {
-    if (idempotencyKey !== undefined && (idempotencyKey.length < 1 || idempotencyKey.length > 255)) {
-      throw new BadRequestException('Idempotency-Key must be 1-255 characters');
-    }
-    const result = await this.movementsService.post(body, idempotencyKey, {
+    const result = await this.movementsService.post(body, idempotencyKeyOf(idempotencyKey), {
       method: request.method,
       route: '/api/inventory/movements',
       ip: request.ip,
     });
-    if (result.replayed) response.setHeader('Idempotent-Replayed', 'true');
-    response.status(result.status);
-    return result.body;
+    return sendSqlAnswer(response, result);
   }
 
   @Get('movements')

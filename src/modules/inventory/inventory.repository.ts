@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
+import type { SqlAnswer } from '../../platform/http/idempotency/sql-answer.js';
 import { SqlParameters, keysetSql } from '../../platform/http/pagination/keyset-sql.js';
 import { TenantTransactions } from '../../platform/tenancy/tenant-transactions.js';
 import type {
@@ -51,11 +52,7 @@ export interface MovementPosting {
 }
 
 /** post_movement()'s answer: `replayed` when an earlier request with the same Idempotency-Key posted it. */
-export interface PostedMovement {
-  replayed: boolean;
-  status: number;
-  body: MovementView;
-}
+export type PostedMovement = SqlAnswer<MovementView>;
 
 /**
  * The inventory's statements. Reads run in the caller's tenant transaction (row-level security scopes every

@@ -5,7 +5,7 @@ import { requestFingerprint } from '../../platform/http/idempotency/request-fing
 import { DomainException } from '../../platform/http/problem-details/problem-details.js';
 import { TenantContext } from '../../platform/tenancy/tenant-context.js';
 import { RbacDenials } from '../auth/index.js';
-import { INVENTORY_MOVEMENTS } from '../../platform/observability/metric-names.js';
+import { INVENTORY_MOVEMENTS, RESERVATIONS } from '../../platform/observability/metric-names.js';
 import type { CreateMovementDto } from './dto/movement.dto.js';
 import { InventoryRepository, type PostedMovement } from './inventory.repository.js';
 
@@ -22,6 +22,7 @@ export class MovementsService {
     private readonly context: TenantContext,
     private readonly denials: RbacDenials,
     @InjectMetric(INVENTORY_MOVEMENTS) private readonly movements: Counter<'type'>,
+    @InjectMetric(RESERVATIONS) private readonly reservationEvents: Counter<'event'>,
   ) {}
 
   async post(
@@ -51,7 +52,10 @@ export class MovementsService {
       movement: input,
       auditOrigin: this.context.auditOrigin,
     });
-    if (!result.replayed) this.movements.inc({ type: input.type });
+    if (!result.replayed) {
+      this.movements.inc({ type: input.type });
+      if (input.reservationId) this.reservationEvents.inc({ event: 'consumed' });
+    }
     return result;
   }
 }

@@ -135,6 +135,16 @@ export class ReconciliationRepository {
     return { keys: Number(compared.keys), drifts: compared.drifts };
   }
 
+  /** A position for each of the keys' (item, location) without one (see insertPositionsForLedgerKeys). */
+  async insertMissingPositions(runner: QueryRunner, tenantId: string, keys: BalanceKey[]): Promise<void> {
+    await runner.query(
+      `insert into inventory_positions (tenant_id, item_id, location_id)
+       select distinct $1::uuid, k.item_id, k.location_id from (${KEYS_SQL}) k
+       on conflict do nothing`,
+      [tenantId, encodeKeys(keys)],
+    );
+  }
+
   /** A zero balance row for each key that has none (so that lockBalances() finds a row to lock). */
   async insertMissingBalances(runner: QueryRunner, tenantId: string, keys: BalanceKey[]): Promise<void> {
     await runner.query(
@@ -200,6 +210,19 @@ export class ReconciliationRepository {
       `insert into audit_logs (tenant_id, actor_kind, actor_name, action, entity_type, after)
        values ($1, 'system', 'reconciliation', $2, 'inventory_balance', $3::jsonb)`,
       [tenantId, action, JSON.stringify(after)],
+    );
+  }
+
+  /**
+   * A position (availability's row per item and location) for every (item, location) of the ledger without one:
+   * balances rebuilt here did not pass through change_stock(), which creates them as stock moves.
+   */
+  async insertPositionsForLedgerKeys(runner: QueryRunner, tenantId: string): Promise<void> {
+    await runner.query(
+      `insert into inventory_positions (tenant_id, item_id, location_id)
+       select distinct $1::uuid, item_id, location_id from inventory_ledger where tenant_id = $1
+       on conflict do nothing`,
+      [tenantId],
     );
   }
 

@@ -210,7 +210,9 @@ export class ReconciliationService {
 
   /** Lock, then recompute from the ledger in a new statement (see the class comment). */
   private async correct(runner: QueryRunner, tenantId: string, drifts: DriftKey[]): Promise<void> {
-    // Missing rows first: a key without a balance row would have nothing to lock.
+    // Missing rows first: a key without a balance row would have nothing to lock. Positions before any balance
+    // lock: inserting one may wait for a posting that holds its own new position and wants a balance next.
+    await this.reconciliation.insertMissingPositions(runner, tenantId, drifts);
     await this.reconciliation.insertMissingBalances(runner, tenantId, drifts);
     await this.reconciliation.lockBalances(runner, tenantId, drifts);
     await this.reconciliation.recomputeBalances(runner, tenantId, drifts);
@@ -219,6 +221,7 @@ export class ReconciliationService {
 
   /** Every key of the ledger gets a balance row with its exact sum; balance rows without ledger rows go. */
   private async rebuildTenant(runner: QueryRunner, tenantId: string): Promise<number> {
+    await this.reconciliation.insertPositionsForLedgerKeys(runner, tenantId);
     const inserted = await this.reconciliation.insertBalancesForLedgerKeys(runner, tenantId);
     await this.reconciliation.lockTenantBalances(runner, tenantId);
     const changed = await this.reconciliation.setBalancesToLedgerSums(runner, tenantId);

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource } from 'typeorm';
+import type { DataSource, QueryRunner } from 'typeorm';
+import type { SqlAnswer } from '../../platform/http/idempotency/sql-answer.js';
 import { SqlParameters, keysetSql } from '../../platform/http/pagination/keyset-sql.js';
 import { TenantTransactions } from '../../platform/tenancy/tenant-transactions.js';
 import type { ReservationQueryDto, ReservationView } from './dto/reservation.dto.js';
@@ -23,11 +24,7 @@ export interface ReservationRequest {
 }
 
 /** reserve_stock()'s answer: `replayed` when an earlier request with the same Idempotency-Key made it. */
-export interface CreatedReservation {
-  replayed: boolean;
-  status: number;
-  body: ReservationView;
-}
+export type CreatedReservation = SqlAnswer<ReservationView>;
 
 export type ReservationFilters = Pick<ReservationQueryDto, 'status' | 'reference' | 'itemId' | 'locationId'>;
 
@@ -116,5 +113,17 @@ export class ReservationsRepository {
         order by ${page.orderBy} limit ${page.limit}`,
       p.values,
     );
+  }
+
+  /**
+   * Marks up to `limit` of the tenant's reservations past their expiresAt as expired (expire_reservations), in
+   * the caller's tenant transaction on the owner connection; returns how many.
+   */
+  async expireBatch(runner: QueryRunner, tenantId: string, limit: number): Promise<number> {
+    const [{ expired }] = (await runner.query(`select expire_reservations($1, $2) as expired`, [
+      tenantId,
+      limit,
+    ])) as [{ expired: number }];
+    return expired;
   }
 }

@@ -1,10 +1,13 @@
 import { Injectable } from '@nestjs/common';
+import { InjectMetric } from '@willsoto/nestjs-prometheus';
+import type { Counter } from 'prom-client';
 import { requestFingerprint } from '../../platform/http/idempotency/request-fingerprint.js';
 import { pageFromRows } from '../../platform/http/pagination/keyset-sql.js';
 import { type Page, decodeCursor } from '../../platform/http/pagination/pagination.js';
 import { DomainException } from '../../platform/http/problem-details/problem-details.js';
 import { TenantContext } from '../../platform/tenancy/tenant-context.js';
 import { TenantTransactions } from '../../platform/tenancy/tenant-transactions.js';
+import { RESERVATIONS } from '../../platform/observability/metric-names.js';
 import type {
   ChangeReservationDto,
   CreateReservationDto,
@@ -25,15 +28,19 @@ export class ReservationsService {
     private readonly reservations: ReservationsRepository,
     private readonly context: TenantContext,
     private readonly tx: TenantTransactions,
-  ) {}
+    @InjectMetric(RESERVATIONS) private readonly events: Counter<'event'>,
+  ) {
+    // Every series from the start, so that a rate() over a fresh process has a zero to start from.
+    for (const event of ['created', 'consumed', 'released', 'expired']) this.events.inc({ event }, 0);
+  }
 
-  create(
+  async create(
     input: CreateReservationDto,
     idempotencyKey: string | undefined,
     request: { method: string; route: string },
   ): Promise<CreatedReservation> {
     const actor = this.context.actor;
-    return this.reservations.reserve({
+    const result = await this.reservations.reserve({
       tenantId: this.context.tenantId,
       actorId: actor.id,
       actorKind: actor.kind,
@@ -42,6 +49,8 @@ export class ReservationsService {
       reservation: input,
       auditOrigin: this.context.auditOrigin,
     });
+    if (!result.replayed) this.events.inc({ event: 'created' });
+    return result;
   }
 
   async get(id: string): Promise<ReservationView> {
@@ -70,10 +79,12 @@ export class ReservationsService {
   }
 
   async release(id: string, input: ReleaseReservationDto): Promise<ReservationView> {
-    const document = await this.tx.run(() =>
-      this.reservations.release(this.context.tenantId, id, input.lines ?? null),
+    const document = found(
+      id,
+      await this.tx.run(() => this.reservations.release(this.context.tenantId, id, input.lines ?? null)),
     );
-    return found(id, document);
+    this.events.inc({ event: 'released' });
+    return document;
   }
 }
 

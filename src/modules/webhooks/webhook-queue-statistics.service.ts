@@ -1,10 +1,16 @@
-import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { InjectMetric } from '@willsoto/nestjs-prometheus';
 import type { Gauge } from 'prom-client';
-import { WebhookMaintenanceRepository } from './webhook-maintenance.repository.js';
 import { WEBHOOK_DLQ_SIZE, WEBHOOK_QUEUE_DEPTH } from '../../platform/observability/metric-names.js';
+import { PeriodicGauges } from '../../platform/observability/periodic-gauges.js';
+import { WebhookMaintenanceRepository } from './webhook-maintenance.repository.js';
 
 const REFRESH_MS = 15_000;
+
+interface QueueFigures {
+  due: number;
+  dlq: number;
+}
 
 /**
  * Keeps webhook_queue_depth (pending deliveries that are due) and webhook_dlq_size (dead-lettered, not yet
@@ -13,34 +19,34 @@ const REFRESH_MS = 15_000;
  */
 @Injectable()
 export class WebhookQueueStatistics implements OnApplicationBootstrap, OnApplicationShutdown {
-  private readonly logger = new Logger('WebhookQueueStatistics');
-  private timer?: NodeJS.Timeout;
+  private readonly gauges: PeriodicGauges<QueueFigures>;
 
   constructor(
-    private readonly deliveries: WebhookMaintenanceRepository,
-    @InjectMetric(WEBHOOK_QUEUE_DEPTH) private readonly depth: Gauge,
-    @InjectMetric(WEBHOOK_DLQ_SIZE) private readonly dlq: Gauge,
-  ) {}
+    deliveries: WebhookMaintenanceRepository,
+    @InjectMetric(WEBHOOK_QUEUE_DEPTH) depth: Gauge,
+    @InjectMetric(WEBHOOK_DLQ_SIZE) dlq: Gauge,
+  ) {
+    this.gauges = new PeriodicGauges(
+      'WebhookQueueStatistics',
+      REFRESH_MS,
+      () => deliveries.queueFigures(),
+      (figures) => {
+        depth.set(figures.due);
+        dlq.set(figures.dlq);
+      },
+    );
+  }
 
   onApplicationBootstrap(): void {
-    void this.refresh();
-    this.timer = setInterval(() => void this.refresh(), REFRESH_MS).unref();
+    this.gauges.start();
   }
 
   onApplicationShutdown(): void {
-    clearInterval(this.timer);
+    this.gauges.stop();
   }
 
   /** Returns the figures it set (for tests); a failure keeps the previous values and is logged. */
-  async refresh(): Promise<{ due: number; dlq: number } | undefined> {
-    try {
-      const figures = await this.deliveries.queueFigures();
-      this.depth.set(figures.due);
-      this.dlq.set(figures.dlq);
-      return figures;
-    } catch (error) {
-      this.logger.warn(`cannot refresh the webhook queue gauges: ${(error as Error).message}`);
-      return undefined;
-    }
+  refresh(): Promise<QueueFigures | undefined> {
+    return this.gauges.refresh();
   }
 }

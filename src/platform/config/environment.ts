@@ -216,6 +216,9 @@ export class Environment {
   @IsCronExpression()
   IDEMPOTENCY_CLEANUP_CRON = '17 * * * *';
 
+  @IsCronExpression()
+  RESERVATION_EXPIRY_CRON = '* * * * *';
+
   @IntegerFromString()
   @IsInt()
   @Min(1)

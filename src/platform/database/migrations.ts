@@ -10,6 +10,7 @@ import { CreateBackups1764900000000 } from '../../../migrations/1764900000000-Cr
 import { AddWebhookQueueStatistics1765000000000 } from '../../../migrations/1765000000000-AddWebhookQueueStatistics.js';
 import { ConsolidateSqlFunctions1765100000000 } from '../../../migrations/1765100000000-ConsolidateSqlFunctions.js';
 import { CreateReservations1765200000000 } from '../../../migrations/1765200000000-CreateReservations.js';
+import { AddAvailabilityStatistics1765300000000 } from '../../../migrations/1765300000000-AddAvailabilityStatistics.js';
 
 /**
  * Every migration, in order. Listed explicitly rather than globbed: under ESM a glob makes TypeORM import the
@@ -28,4 +29,5 @@ export const migrations = [
   AddWebhookQueueStatistics1765000000000,
   ConsolidateSqlFunctions1765100000000,
   CreateReservations1765200000000,
+  AddAvailabilityStatistics1765300000000,
 ];

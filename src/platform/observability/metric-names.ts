@@ -14,3 +14,7 @@ export const WEBHOOK_QUEUE_DEPTH = 'webhook_queue_depth';
 export const WEBHOOK_DLQ_SIZE = 'webhook_dlq_size';
 export const BACKUP_LAST_SUCCESS = 'backup_last_success_timestamp_seconds';
 export const BACKUP_LAST_VERIFIED = 'backup_last_verified_timestamp_seconds';
+export const RESERVATIONS = 'reservations_total';
+export const RESERVATIONS_OPEN = 'reservations_open';
+export const LOW_STOCK_KEYS = 'inventory_low_stock_keys';
+export const RESERVATION_EXPIRY_LAG = 'reservation_expiry_lag_seconds';

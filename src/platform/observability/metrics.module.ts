@@ -19,6 +19,10 @@ import {
   JOB_RUNS,
   RBAC_DENIED,
   RECONCILIATION_DRIFT_KEYS,
+  RESERVATIONS,
+  RESERVATIONS_OPEN,
+  LOW_STOCK_KEYS,
+  RESERVATION_EXPIRY_LAG,
   TENANT_REQUESTS,
   WEBHOOK_DELIVERIES,
   WEBHOOK_DELIVERY_DURATION,
@@ -48,6 +52,23 @@ const metricProviders = [
     name: INVENTORY_MOVEMENTS,
     help: 'Movements posted (idempotent replays not counted), by type',
     labelNames: ['type'],
+  }),
+  makeCounterProvider({
+    name: RESERVATIONS,
+    help: 'Reservation events by this process: created, consumed (a movement used it), released, expired',
+    labelNames: ['event'],
+  }),
+  makeGaugeProvider({
+    name: RESERVATIONS_OPEN,
+    help: 'Active, unexpired reservations over every tenant (refreshed every 15 s)',
+  }),
+  makeGaugeProvider({
+    name: RESERVATION_EXPIRY_LAG,
+    help: 'Seconds since the expiresAt of the oldest reservation the expiry job has not marked yet (0: none)',
+  }),
+  makeGaugeProvider({
+    name: LOW_STOCK_KEYS,
+    help: 'Item/location keys at or below their reorder point over every tenant (refreshed every 15 s)',
   }),
   makeGaugeProvider({
     name: RECONCILIATION_DRIFT_KEYS,

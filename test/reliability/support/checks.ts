@@ -91,6 +91,39 @@ export async function checkLedger(
   };
 }
 
+export interface AvailabilityCheck {
+  /** Positions whose reserved counter differs from the open quantity of their reservation lines. */
+  reservedDiffering: number;
+  /** Positions or lots with available below zero (oversold): under `deny`, only a count could do that. */
+  oversold: number;
+  /** Reservation lines whose consumed, released and expired quantities add up to more than they reserved. */
+  overdrawnLines: number;
+  openReservations: number;
+}
+
+/** Availability's ground truth, as the owner: the stored counters against the lines, and no oversell. */
+export async function checkAvailability(
+  database: ReliabilityDatabase,
+  tenantId: string,
+): Promise<AvailabilityCheck> {
+  const [figures] = await database.query<AvailabilityCheck>(
+    `select (select count(*) from inventory_positions p
+               left join (select item_id, location_id, sum(open_qty) as open from reservation_lines
+                           where tenant_id = $1 group by 1, 2) r on r.item_id = p.item_id and r.location_id = p.location_id
+              where p.tenant_id = $1 and p.reserved <> coalesce(r.open, 0))::int as "reservedDiffering",
+            (select count(*) from (
+               select a.item_id from stock_availability($1) a where a.available < 0
+               union all
+               select b.item_id from inventory_balances b where b.tenant_id = $1 and b.lot_id is not null
+                  and b.qty - key_reserved(b.tenant_id, b.item_id, b.location_id, b.lot_id) < 0) o)::int as oversold,
+            (select count(*) from reservation_lines where tenant_id = $1
+                and consumed_qty + released_qty + expired_qty > qty)::int as "overdrawnLines",
+            (select count(*) from reservations where tenant_id = $1 and status = 'active')::int as "openReservations"`,
+    [tenantId],
+  );
+  return figures;
+}
+
 export interface ReconcileRun {
   exitCode: number | null;
   keysChecked: number;

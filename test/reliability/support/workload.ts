@@ -83,6 +83,14 @@ export interface WorkloadStats {
   byStatus: Record<string, number>;
   movementsPosted: number;
   insufficientStock: number;
+  /** 409 insufficient-available: an issue, transfer or reservation beyond what is not reserved. */
+  insufficientAvailable: number;
+  reservationsCreated: number;
+  /** Issues that named a reservation and were posted. */
+  reservationsConsumed: number;
+  reservationsReleased: number;
+  /** 409 reservation-not-active or release-exceeds-open: the reservation was used up by another client first. */
+  reservationConflicts: number;
   countsApproved: number;
   countAdjustments: number;
   /** Attempts that got no HTTP answer (refused, reset, timed out). */
@@ -111,6 +119,8 @@ export interface WorkloadOptions {
   clients: number;
   /** Include count sheets (create, start, enter lines, submit, approve). */
   counts: boolean;
+  /** Include reservations out of bins: created, shipped by issues that name them, released. */
+  reservations?: boolean;
   /** A request is given up (and the scenario fails) when it has no final answer after this long. */
   giveUpAfterMs?: number;
 }
@@ -142,6 +152,11 @@ export class Workload {
     byStatus: {},
     movementsPosted: 0,
     insufficientStock: 0,
+    insufficientAvailable: 0,
+    reservationsCreated: 0,
+    reservationsConsumed: 0,
+    reservationsReleased: 0,
+    reservationConflicts: 0,
     countsApproved: 0,
     countAdjustments: 0,
     transportErrors: 0,
@@ -161,6 +176,8 @@ export class Workload {
   private clients: Promise<void>[] = [];
   /** One count at a time per zone: see countZone(). */
   private readonly busyZones = new Set<string>();
+  /** Reservations created so far, with their lines: what an issue ships or a release gives back. */
+  private readonly reservations: { id: string; lines: Record<string, unknown>[] }[] = [];
 
   constructor(private readonly options: WorkloadOptions) {}
 
@@ -194,6 +211,8 @@ export class Workload {
         } finally {
           this.busyZones.delete(zone);
         }
+      } else if (this.options.reservations && roll < 0.15) {
+        await this.reservationWork(roll);
       } else if (roll < 0.4) {
         await this.post('receipt', this.receiptLines());
       } else if (roll < 0.7) {
@@ -257,8 +276,69 @@ export class Workload {
       this.ledger.add(answer.body as unknown as MovementBody);
     } else if (answer.status === 409 && answer.body?.type === 'insufficient-stock' && type !== 'receipt') {
       this.stats.insufficientStock += 1;
+    } else if (
+      answer.status === 409 &&
+      answer.body?.type === 'insufficient-available' &&
+      type !== 'receipt'
+    ) {
+      this.stats.insufficientAvailable += 1;
     } else {
       this.unexpected(`POST movement ${type}`, answer);
+    }
+  }
+
+  /**
+   * Reservations out of bins (counts never touch bins, so nothing but them and movements changes a bin's
+   * available): a new one of 1 or 2 lines (most of the time), an issue shipping a reservation's lines, or a
+   * release of everything still open. A reservation another client shipped or released first is a 409.
+   */
+  private async reservationWork(roll: number): Promise<void> {
+    const existing = this.reservations.length > 0 ? pick(this.reservations) : undefined;
+    if (!existing || roll < 0.08) {
+      const lines = this.issueLines().map((line) => ({
+        ...line,
+        qty: String(between(1, 5)),
+        uom: undefined,
+      }));
+      const answer = await this.request('POST', '/api/inventory/reservations', {
+        reference: 'rel-order',
+        lines,
+      });
+      if (answer.status === 201) {
+        this.stats.reservationsCreated += 1;
+        this.reservations.push({ id: answer.body!.id as string, lines });
+      } else if (answer.status === 409 && answer.body?.type === 'insufficient-available') {
+        this.stats.insufficientAvailable += 1;
+      } else {
+        this.unexpected('POST reservation', answer);
+      }
+    } else if (roll < 0.13) {
+      const answer = await this.request('POST', '/api/inventory/movements', {
+        type: 'issue',
+        reference: 'rel-ship',
+        reservationId: existing.id,
+        lines: existing.lines,
+      });
+      if (answer.status === 201) {
+        this.stats.movementsPosted += 1;
+        this.stats.reservationsConsumed += 1;
+        this.ledger.add(answer.body as unknown as MovementBody);
+      } else if (answer.status === 409 && answer.body?.type === 'reservation-not-active') {
+        this.stats.reservationConflicts += 1;
+      } else if (
+        answer.status === 409 &&
+        (answer.body?.type === 'insufficient-available' || answer.body?.type === 'insufficient-stock')
+      ) {
+        this.stats.insufficientAvailable += 1;
+      } else {
+        this.unexpected('POST movement shipping a reservation', answer);
+      }
+    } else {
+      const answer = await this.request('POST', `/api/inventory/reservations/${existing.id}/release`, {});
+      if (answer.status === 200) this.stats.reservationsReleased += 1;
+      else if (answer.status === 409 && answer.body?.type === 'reservation-not-active')
+        this.stats.reservationConflicts += 1;
+      else this.unexpected('POST release', answer);
     }
   }
 
