@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Response } from 'supertest';
+import { randomUUID } from 'node:crypto';
+import { ReconciliationService } from '../../src/modules/reconciliation/index.js';
 import { bodyOf } from '../support/api-body.js';
 import type { ItemView, LocationView, Problem } from '../support/api-types.gen.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
@@ -111,6 +113,8 @@ describe('reservations: no oversell under concurrency', () => {
     const shipped = await Promise.all(reservations.map((reservation) => issue(key, 1, reservation.id)));
     expect(statuses(shipped)).toEqual({ '201': 50 });
     expect(await availability(key)).toEqual({ ...key, onHand: '0', reserved: '0', available: '0' });
+    const report = await t.app.get(ReconciliationService).reconcile({ tenant: tenant.id, trigger: 'test' });
+    expect(report.driftKeys).toBe(0);
     const done = await t
       .http()
       .get(`/api/inventory/reservations?itemId=${key.itemId}&status=consumed&limit=500`)
@@ -169,5 +173,38 @@ describe('reservations: no oversell under concurrency', () => {
       .get(`/api/inventory/reservations/${reservation.id}`)
       .set({ Authorization: `Bearer ${other.admin.token}` });
     expect(foreign.status).toBe(404);
+  });
+
+  it('looks up availability by GET and by POST alike; more ids than allowed are a 400', async () => {
+    const first = await stockedKey(7);
+    const second = await stockedKey(3);
+    expect((await reserve([{ ...second, qty: 2 }])).status).toBe(201);
+    const get = await t
+      .http()
+      .get(`/api/inventory/availability?itemIds=${first.itemId},${second.itemId}`)
+      .set(auth);
+    const post = await t
+      .http()
+      .post('/api/inventory/availability')
+      .set(auth)
+      .send({ itemIds: [first.itemId, second.itemId] });
+    expect(post.status).toBe(200);
+    expect(post.body).toEqual(get.body);
+    const rows = (get.body as { data: Availability[] }).data;
+    expect(rows.map((row) => [row.itemId, row.onHand, row.reserved, row.available]).sort()).toEqual(
+      [
+        [first.itemId, '7', '0', '7'],
+        [second.itemId, '3', '2', '1'],
+      ].sort(),
+    );
+    const ids = Array.from({ length: 101 }, () => randomUUID());
+    const tooMany = await t
+      .http()
+      .get(`/api/inventory/availability?itemIds=${ids.join(',')}`)
+      .set(auth);
+    expect(tooMany.status).toBe(400);
+    expect(tooMany.body).toMatchObject({ type: 'validation-failed' });
+    const notIds = await t.http().get('/api/inventory/availability?itemIds=a,b').set(auth);
+    expect(notIds.status).toBe(400);
   });
 });
