@@ -11,6 +11,7 @@ import { AddWebhookQueueStatistics1765000000000 } from '../../../migrations/1765
 import { ConsolidateSqlFunctions1765100000000 } from '../../../migrations/1765100000000-ConsolidateSqlFunctions.js';
 import { CreateReservations1765200000000 } from '../../../migrations/1765200000000-CreateReservations.js';
 import { AddAvailabilityStatistics1765300000000 } from '../../../migrations/1765300000000-AddAvailabilityStatistics.js';
+import { IndexBalancesByLocationAndItem1765400000000 } from '../../../migrations/1765400000000-IndexBalancesByLocationAndItem.js';
 
 /**
  * Every migration, in order. Listed explicitly rather than globbed: under ESM a glob makes TypeORM import the
@@ -30,4 +31,5 @@ export const migrations = [
   ConsolidateSqlFunctions1765100000000,
   CreateReservations1765200000000,
   AddAvailabilityStatistics1765300000000,
+  IndexBalancesByLocationAndItem1765400000000,
 ];
