@@ -8,7 +8,7 @@
 --      of on hand or reserved holds its position's row to commit, so concurrent postings and reservations on a
 --      position are serialised and take their locks in one order: no deadlock, and each check below reads what
 --      the one before it committed (a statement after the lock sees it under READ COMMITTED).
---   2. Applies on hand to the balances (one row per key) and reserved to the positions.
+--   2. Applies on hand to the balances (one row per key) and reserved to the positions (their on hand in 1).
 --   3. Under the deny policy (item setting, else tenant setting, else deny), unless p_exempt (a count's
 --      adjustment: what is physically there wins), refuses a change that takes on hand below zero (IES01,
 --      insufficient-stock) or available below zero (IES02, insufficient-available), per lot and per position.
@@ -42,11 +42,16 @@ BEGIN
     RETURN;
   END IF;
 
-  -- 1. The positions' row locks, in key order.
-  INSERT INTO inventory_positions AS p (tenant_id, item_id, location_id, updated_at)
-  SELECT DISTINCT p_tenant, c.item_id, c.location_id, now() FROM unnest(changes) c
+  -- 1. The positions' row locks, in key order, with their on hand (the sum of their balances, kept here so that
+  --    availability reads one row per position).
+  INSERT INTO inventory_positions AS p (tenant_id, item_id, location_id, on_hand, updated_at)
+  SELECT p_tenant, c.item_id, c.location_id,
+         coalesce(sum(c.on_hand) FILTER (WHERE c.last_ledger_id IS NOT NULL), 0), now()
+    FROM unnest(changes) c
+   GROUP BY c.item_id, c.location_id
    ORDER BY 2, 3
-  ON CONFLICT (tenant_id, item_id, location_id) DO UPDATE SET updated_at = EXCLUDED.updated_at;
+  ON CONFLICT (tenant_id, item_id, location_id) DO UPDATE
+    SET on_hand = p.on_hand + EXCLUDED.on_hand, updated_at = EXCLUDED.updated_at;
 
   -- 2. On hand into the balances (changes from the ledger), reserved into the positions.
   INSERT INTO inventory_balances AS b (tenant_id, item_id, location_id, lot_id, qty, last_ledger_id, updated_at)

@@ -61,9 +61,10 @@ const CONCURRENCY = 6;
 /**
  * Random receipts, issues and transfers (with and without a reservation), adjustments, reservations (some expiring
  * during the run), partial and full releases and a count, sent concurrently through HTTP. After each run, ground
- * truth in SQL: balances = ledger; the reserved counters = the open lines; under deny nothing but the count's
- * approval took on hand or available below zero; what the events say was consumed, released and expired is what
- * the lines record, each once; one created event per reservation, one movement.posted per movement.
+ * truth in SQL: balances = ledger; positions' on hand = their balances; the reserved counters = the open lines;
+ * under deny nothing but the count's approval took on hand or available below zero; what the events say was
+ * consumed, released and expired is what the lines record, each once; one created event per reservation, one
+ * movement.posted per movement.
  */
 describe('availability holds under concurrent random work (property)', () => {
   let t: TestApp;
@@ -249,6 +250,13 @@ describe('availability holds under concurrent random work (property)', () => {
                                 where tenant_id = $1 group by 1, 2) r
                       on r.item_id = p.item_id and r.location_id = p.location_id
                    where p.tenant_id = $1 and p.reserved <> coalesce(r.open, 0)`),
+        ).toEqual([]);
+        expect(
+          await q(`select p.item_id from inventory_positions p
+                    left join (select item_id, location_id, sum(qty) as qty from inventory_balances
+                                where tenant_id = $1 group by 1, 2) b
+                      on b.item_id = p.item_id and b.location_id = p.location_id
+                   where p.tenant_id = $1 and p.on_hand <> coalesce(b.qty, 0)`),
         ).toEqual([]);
         // Under deny only the count's approval may take a key below zero (on hand, or available per position or lot).
         const belowZero = await t.database.query<{ key: string }>(

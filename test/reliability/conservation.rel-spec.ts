@@ -70,6 +70,7 @@ describe('conservation', () => {
       'reservations created': [stats.reservationsCreated > 0, true],
       'reservations shipped': [stats.reservationsConsumed > 0, true],
       'reserved counters differing from the open lines': [availability.reservedDiffering, 0],
+      'positions whose on hand differs from their balances': [availability.onHandDiffering, 0],
       'keys or lots with available below zero (oversold)': [availability.oversold, 0],
       'reservation lines drawn beyond their quantity': [availability.overdrawnLines, 0],
       'reconcile:balances exit code': [reconcile.exitCode, 0],

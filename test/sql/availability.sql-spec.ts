@@ -600,6 +600,89 @@ describe('availability: reservations, the deny policy on available, reorder poin
     });
   });
 
+  describe("a position's on hand", () => {
+    it('is the sum of its balances after receipts, lots, transfers, issues and reservations', async () => {
+      const lotted = await sqlFixtures.item(db, tenant, { lotTracked: true });
+      await postMovement(db, tenant, {
+        type: 'receipt',
+        lines: [
+          { itemId: item, locationId: here, qty: '10' },
+          { itemId: lotted, locationId: here, qty: '4', lotCode: 'A' },
+          { itemId: lotted, locationId: here, qty: '6', lotCode: 'B' },
+        ],
+      });
+      await reserve([{ itemId: lotted, locationId: here, qty: '2', lotCode: 'A' }]);
+      await postMovement(db, tenant, {
+        type: 'transfer',
+        lines: [{ itemId: lotted, locationId: here, toLocationId: there, qty: '5', lotCode: 'B' }],
+      });
+      await issue('3');
+      const positions = await db.query<{ item: string; location: string; onHand: string; balances: string }>(
+        `select p.item_id as item, p.location_id as location, trim_scale(p.on_hand)::text as "onHand",
+                (select trim_scale(coalesce(sum(b.qty), 0))::text from inventory_balances b
+                  where b.item_id = p.item_id and b.location_id = p.location_id) as balances
+           from inventory_positions p order by p.item_id, p.location_id`,
+      );
+      expect(positions).toHaveLength(3);
+      for (const position of positions) expect(position.onHand).toBe(position.balances);
+      expect(positions.find((p) => p.item === lotted && p.location === here)?.onHand).toBe('5');
+    });
+  });
+
+  describe('lookup_availability: the checkout call', () => {
+    const lookup = (tenantId: string, items: string[], locations: string[] | null) =>
+      db.query<Availability & { itemId: string; locationId: string }>(
+        `select item_id as "itemId", location_id as "locationId", trim_scale(on_hand)::text as "onHand",
+                trim_scale(reserved)::text as reserved, trim_scale(available)::text as available
+           from lookup_availability($1, $2, $3) order by item_id, location_id`,
+        [tenantId, items, locations],
+      );
+
+    it('answers what stock_availability() says, at the given locations or at all of them', async () => {
+      const other = await sqlFixtures.item(db, tenant);
+      await postMovement(db, tenant, {
+        type: 'receipt',
+        lines: [
+          { itemId: item, locationId: here, qty: '10' },
+          { itemId: item, locationId: there, qty: '3' },
+          { itemId: other, locationId: there, qty: '7' },
+        ],
+      });
+      await reserve([{ itemId: item, locationId: here, qty: '4' }]);
+      const position = async (itemId: string, locationId: string) => ({
+        itemId,
+        locationId,
+        ...(await availability(itemId, locationId)),
+      });
+      const byKey = (a: { itemId: string; locationId: string }, b: { itemId: string; locationId: string }) =>
+        a.itemId === b.itemId ? a.locationId.localeCompare(b.locationId) : a.itemId.localeCompare(b.itemId);
+      const everywhere = [
+        await position(item, here),
+        await position(item, there),
+        await position(other, there),
+      ].sort(byKey);
+      expect(everywhere.find((row) => row.locationId === here)).toMatchObject({
+        reserved: '4',
+        available: '6',
+      });
+
+      expect(await lookup(tenant.id, [item, other], null)).toEqual(everywhere);
+      expect(await lookup(tenant.id, [item, other], [there])).toEqual(
+        everywhere.filter((row) => row.locationId === there),
+      );
+      // Planned once per connection: the same call again, with other arguments, answers for them.
+      expect(await lookup(tenant.id, [other], [here, there])).toEqual(
+        everywhere.filter((row) => row.itemId === other),
+      );
+    });
+
+    it("answers nothing for another tenant's id (row-level security, as the app role)", async () => {
+      await receive('5');
+      expect(await lookup(tenant.id, [item], null)).toHaveLength(1);
+      expect(await lookup(randomUUID(), [item], null)).toEqual([]);
+    });
+  });
+
   describe('only the functions write reservations and positions', () => {
     it('the app role cannot write them or call change_stock', async () => {
       await receive('10');

@@ -49,19 +49,18 @@ export class AvailabilityRepository {
     return figures;
   }
 
-  /** One query for a checkout-style lookup: every position of these items (at these locations). */
+  /**
+   * One call for a checkout-style lookup: every position of these items (at these locations), through
+   * lookup_availability() (db/functions/lookup_availability.sql: planned once per connection).
+   */
   lookup(
     tenantId: string,
     itemIds: string[],
     locationIds: string[] | undefined,
   ): Promise<AvailabilityView[]> {
-    const p = new SqlParameters();
-    const where = [`a.item_id = any(${p.add(itemIds)}::uuid[])`];
-    if (locationIds) where.push(`a.location_id = any(${p.add(locationIds)}::uuid[])`);
     return this.tx.manager.query<AvailabilityView[]>(
-      `select ${FIGURES} from stock_availability(${p.add(tenantId)}) a
-        where ${where.join(' and ')} order by a.item_id, a.location_id`,
-      p.values,
+      `select ${FIGURES} from lookup_availability($1, $2::uuid[], $3::uuid[]) a order by a.item_id, a.location_id`,
+      [tenantId, itemIds, locationIds ?? null],
     );
   }
 

@@ -34,6 +34,12 @@ export interface BalanceKey {
   lotId: string | null;
 }
 
+/** A position: availability's row per (item, location), whose on hand is the sum of its balances. */
+export interface PositionKey {
+  itemId: string;
+  locationId: string;
+}
+
 export type RunKind = 'reconcile' | 'backfill';
 export type RunTrigger = 'cron' | 'cli' | 'test';
 
@@ -48,6 +54,13 @@ export interface RunTotals {
   orphanedKeys: number;
   missingKeys: number;
   details: unknown[];
+}
+
+/** The positions of $2 (a JSON array, see encodePositions()) as rows. */
+const POSITIONS_SQL = `select * from jsonb_to_recordset($2::jsonb) as k (item_id uuid, location_id uuid)`;
+
+function encodePositions(positions: PositionKey[]): string {
+  return JSON.stringify(positions.map((k) => ({ item_id: k.itemId, location_id: k.locationId })));
 }
 
 function encodeKeys(keys: BalanceKey[]): string {
@@ -135,14 +148,77 @@ export class ReconciliationRepository {
     return { keys: Number(compared.keys), drifts: compared.drifts };
   }
 
-  /** A position for each of the keys' (item, location) without one (see insertPositionsForLedgerKeys). */
-  async insertMissingPositions(runner: QueryRunner, tenantId: string, keys: BalanceKey[]): Promise<void> {
+  /**
+   * The positions whose on hand is not the sum of their balances (change_stock() keeps it), with the
+   * (item, location)s of balances that have no position; read without locks.
+   */
+  async positionsOffBalances(runner: QueryRunner, tenantId: string): Promise<PositionKey[]> {
+    return (await runner.query(
+      `select coalesce(p.item_id, s.item_id) as "itemId", coalesce(p.location_id, s.location_id) as "locationId"
+         from (select item_id, location_id, on_hand from inventory_positions where tenant_id = $1) p
+         full join (select item_id, location_id, sum(qty) as qty from inventory_balances
+                     where tenant_id = $1 group by item_id, location_id) s
+           on s.item_id = p.item_id and s.location_id = p.location_id
+        where p.item_id is null or p.on_hand <> coalesce(s.qty, 0)
+        order by 1, 2`,
+      [tenantId],
+    )) as PositionKey[];
+  }
+
+  /** A position for each of these (item, location)s without one (see insertPositionsForLedgerKeys). */
+  async insertMissingPositions(
+    runner: QueryRunner,
+    tenantId: string,
+    positions: PositionKey[],
+  ): Promise<void> {
     await runner.query(
       `insert into inventory_positions (tenant_id, item_id, location_id)
-       select distinct $1::uuid, k.item_id, k.location_id from (${KEYS_SQL}) k
+       select distinct $1::uuid, k.item_id, k.location_id from (${POSITIONS_SQL}) k
        on conflict do nothing`,
-      [tenantId, encodeKeys(keys)],
+      [tenantId, encodePositions(positions)],
     );
+  }
+
+  /**
+   * Locks these positions (all of the tenant's with null) until commit, in key order: the order in which
+   * change_stock() takes them, and before any balance, as it does, so that no posting and no correction wait for
+   * each other in a cycle.
+   */
+  async lockPositions(runner: QueryRunner, tenantId: string, positions: PositionKey[] | null): Promise<void> {
+    await runner.query(
+      positions === null
+        ? `select 1 from inventory_positions where tenant_id = $1 order by item_id, location_id for update`
+        : `select 1 from inventory_positions p join (${POSITIONS_SQL}) k
+              on p.item_id = k.item_id and p.location_id = k.location_id
+            where p.tenant_id = $1 order by p.item_id, p.location_id for update of p`,
+      positions === null ? [tenantId] : [tenantId, encodePositions(positions)],
+    );
+  }
+
+  /**
+   * Sets the on hand of these positions (all of the tenant's with null), locked by lockPositions(), to the sum
+   * of their balances, read by this statement; returns how many changed.
+   */
+  async setPositionsOnHandToBalances(
+    runner: QueryRunner,
+    tenantId: string,
+    positions: PositionKey[] | null,
+  ): Promise<number> {
+    const [updated] = (await runner.query(
+      `update inventory_positions p set on_hand = s.qty, updated_at = now()
+         from (select p2.item_id, p2.location_id, coalesce(sum(b.qty), 0) as qty
+                 from inventory_positions p2
+                 left join inventory_balances b
+                   on b.tenant_id = p2.tenant_id and b.item_id = p2.item_id and b.location_id = p2.location_id
+                where p2.tenant_id = $1
+                  ${positions === null ? '' : `and (p2.item_id, p2.location_id) in (select item_id, location_id from (${POSITIONS_SQL}) k)`}
+                group by p2.item_id, p2.location_id) s
+        where p.tenant_id = $1 and p.item_id = s.item_id and p.location_id = s.location_id
+          and p.on_hand <> s.qty
+       returning 1`,
+      positions === null ? [tenantId] : [tenantId, encodePositions(positions)],
+    )) as [unknown[], number];
+    return updated.length;
   }
 
   /** A zero balance row for each key that has none (so that lockBalances() finds a row to lock). */
@@ -205,11 +281,12 @@ export class ReconciliationRepository {
     tenantId: string,
     action: string,
     after: Record<string, unknown>,
+    entityType: 'inventory_balance' | 'inventory_position' = 'inventory_balance',
   ): Promise<void> {
     await runner.query(
       `insert into audit_logs (tenant_id, actor_kind, actor_name, action, entity_type, after)
-       values ($1, 'system', 'reconciliation', $2, 'inventory_balance', $3::jsonb)`,
-      [tenantId, action, JSON.stringify(after)],
+       values ($1, 'system', 'reconciliation', $2, $4, $3::jsonb)`,
+      [tenantId, action, JSON.stringify(after), entityType],
     );
   }
 

@@ -6,6 +6,7 @@ import { MaintenanceDatabase, type TenantRef } from '../../platform/database/mai
 import { RECONCILIATION_DRIFT_KEYS } from '../../platform/observability/metric-names.js';
 import {
   type DriftRow,
+  type PositionKey,
   type RunKind,
   type RunTrigger,
   ReconciliationRepository,
@@ -56,6 +57,17 @@ interface TenantResult {
   details: DriftKey[];
   /** Balance rows a backfill's rebuild changed before it verified. */
   changed?: number;
+  /** Positions whose on hand was not the sum of their balances (set to it). */
+  positionsCorrected: number;
+}
+
+const positionId = (key: PositionKey) => `${key.itemId}/${key.locationId}`;
+
+/** The distinct (item, location)s of these keys. */
+function uniquePositions(keys: PositionKey[]): PositionKey[] {
+  return [
+    ...new Map(keys.map((k) => [positionId(k), { itemId: k.itemId, locationId: k.locationId }])).values(),
+  ];
 }
 
 function driftKey(tenantId: string, row: DriftRow): DriftKey {
@@ -146,7 +158,8 @@ export class ReconciliationService {
         options.onProgress?.(
           `[${index + 1}/${tenants.length}] ${tenant.slug}: ${result.keys} keys checked, ` +
             `${result.changed === undefined ? '' : `${result.changed} rebuilt, `}` +
-            `${result.details.length} drifted (${result.details.length - alerted.length} corrected, ${alerted.length} reported) ` +
+            `${result.details.length} drifted (${result.details.length - alerted.length} corrected, ${alerted.length} reported), ` +
+            `${result.positionsCorrected} position(s) corrected ` +
             `in ${Date.now() - tenantStarted} ms`,
         );
       }
@@ -183,7 +196,35 @@ export class ReconciliationService {
     const compared = await this.reconciliation.compareWithLedger(runner, tenant.id, AUTO_CORRECT_BELOW);
     const details = compared.drifts.map((row) => driftKey(tenant.id, row));
     const toCorrect = details.filter((drift) => drift.action === 'corrected');
+    // A position's on hand is the sum of its balances: the positions of drifted balances follow them (their
+    // drift is the balances'), any other position off its balances is drift of its own, corrected and audited.
+    // All of them are locked first, before any balance, as change_stock() locks them.
+    const positions = uniquePositions([
+      ...details,
+      ...(await this.reconciliation.positionsOffBalances(runner, tenant.id)),
+    ]);
+    const drifted = new Set(details.map(positionId));
+    const positionsOff = positions.filter((position) => !drifted.has(positionId(position)));
+    if (positions.length > 0) {
+      await this.reconciliation.insertMissingPositions(runner, tenant.id, positions);
+      await this.reconciliation.lockPositions(runner, tenant.id, positions);
+    }
     if (toCorrect.length > 0) await this.correct(runner, tenant.id, toCorrect);
+    if (positions.length > 0)
+      await this.reconciliation.setPositionsOnHandToBalances(runner, tenant.id, positions);
+    if (positionsOff.length > 0) {
+      this.logger.error(
+        `tenant ${tenant.slug}: ${positionsOff.length} position(s) had an on hand other than the sum of their ` +
+          `balances (corrected); first: item ${positionsOff[0].itemId} at ${positionsOff[0].locationId}`,
+      );
+      await this.reconciliation.insertAuditEntry(
+        runner,
+        tenant.id,
+        'position.drift_corrected',
+        { positions: positionsOff.length, first: positionsOff.slice(0, DETAILS_KEPT) },
+        'inventory_position',
+      );
+    }
     await this.audit(runner, tenant.id, 'balance.drift_corrected', toCorrect);
     await this.audit(
       runner,
@@ -191,7 +232,7 @@ export class ReconciliationService {
       'balance.drift_detected',
       details.filter((drift) => drift.action === 'alerted'),
     );
-    return { keys: compared.keys, details };
+    return { keys: compared.keys, details, positionsCorrected: positionsOff.length };
   }
 
   /** One audit entry per tenant and outcome, with the first drifted keys, in the run's own transaction. */
@@ -208,11 +249,12 @@ export class ReconciliationService {
     });
   }
 
-  /** Lock, then recompute from the ledger in a new statement (see the class comment). */
+  /**
+   * Lock, then recompute from the ledger in a new statement (see the class comment); the keys' positions are
+   * locked already (reconcileTenant).
+   */
   private async correct(runner: QueryRunner, tenantId: string, drifts: DriftKey[]): Promise<void> {
-    // Missing rows first: a key without a balance row would have nothing to lock. Positions before any balance
-    // lock: inserting one may wait for a posting that holds its own new position and wants a balance next.
-    await this.reconciliation.insertMissingPositions(runner, tenantId, drifts);
+    // Missing rows first: a key without a balance row would have nothing to lock.
     await this.reconciliation.insertMissingBalances(runner, tenantId, drifts);
     await this.reconciliation.lockBalances(runner, tenantId, drifts);
     await this.reconciliation.recomputeBalances(runner, tenantId, drifts);
@@ -221,11 +263,15 @@ export class ReconciliationService {
 
   /** Every key of the ledger gets a balance row with its exact sum; balance rows without ledger rows go. */
   private async rebuildTenant(runner: QueryRunner, tenantId: string): Promise<number> {
+    // Positions before any balance lock: inserting one may wait for a posting that holds its own new position
+    // and wants a balance next; then every position locked, in key order, as change_stock() takes them.
     await this.reconciliation.insertPositionsForLedgerKeys(runner, tenantId);
+    await this.reconciliation.lockPositions(runner, tenantId, null);
     const inserted = await this.reconciliation.insertBalancesForLedgerKeys(runner, tenantId);
     await this.reconciliation.lockTenantBalances(runner, tenantId);
     const changed = await this.reconciliation.setBalancesToLedgerSums(runner, tenantId);
     const deleted = await this.reconciliation.deleteBalancesWithoutLedger(runner, tenantId);
+    await this.reconciliation.setPositionsOnHandToBalances(runner, tenantId, null);
     // Rows inserted empty and then filled are counted once, as inserted.
     return inserted + Math.max(0, changed - inserted) + deleted;
   }

@@ -12,6 +12,7 @@ import { ConsolidateSqlFunctions1765100000000 } from '../../../migrations/176510
 import { CreateReservations1765200000000 } from '../../../migrations/1765200000000-CreateReservations.js';
 import { AddAvailabilityStatistics1765300000000 } from '../../../migrations/1765300000000-AddAvailabilityStatistics.js';
 import { IndexBalancesByLocationAndItem1765400000000 } from '../../../migrations/1765400000000-IndexBalancesByLocationAndItem.js';
+import { KeepOnHandInPositions1765500000000 } from '../../../migrations/1765500000000-KeepOnHandInPositions.js';
 
 /**
  * Every migration, in order. Listed explicitly rather than globbed: under ESM a glob makes TypeORM import the
@@ -32,4 +33,5 @@ export const migrations = [
   CreateReservations1765200000000,
   AddAvailabilityStatistics1765300000000,
   IndexBalancesByLocationAndItem1765400000000,
+  KeepOnHandInPositions1765500000000,
 ];

@@ -94,6 +94,8 @@ export async function checkLedger(
 export interface AvailabilityCheck {
   /** Positions whose reserved counter differs from the open quantity of their reservation lines. */
   reservedDiffering: number;
+  /** Positions whose on hand is not the sum of their balances. */
+  onHandDiffering: number;
   /** Positions or lots with available below zero (oversold): under `deny`, only a count could do that. */
   oversold: number;
   /** Reservation lines whose consumed, released and expired quantities add up to more than they reserved. */
@@ -111,6 +113,10 @@ export async function checkAvailability(
                left join (select item_id, location_id, sum(open_qty) as open from reservation_lines
                            where tenant_id = $1 group by 1, 2) r on r.item_id = p.item_id and r.location_id = p.location_id
               where p.tenant_id = $1 and p.reserved <> coalesce(r.open, 0))::int as "reservedDiffering",
+            (select count(*) from inventory_positions p
+               left join (select item_id, location_id, sum(qty) as qty from inventory_balances
+                           where tenant_id = $1 group by 1, 2) b on b.item_id = p.item_id and b.location_id = p.location_id
+              where p.tenant_id = $1 and p.on_hand <> coalesce(b.qty, 0))::int as "onHandDiffering",
             (select count(*) from (
                select a.item_id from stock_availability($1) a where a.available < 0
                union all
