@@ -26,6 +26,7 @@ import { WebhooksModule } from './modules/webhooks/index.js';
 import { InventoryModule } from './modules/inventory/index.js';
 import { ReservationsModule } from './modules/reservations/index.js';
 import { AvailabilityModule } from './modules/availability/index.js';
+import { EventFeedModule } from './modules/event-feed/index.js';
 import { ReconciliationModule } from './modules/reconciliation/index.js';
 import { JobsModule } from './platform/jobs/jobs.module.js';
 import { ItemsModule } from './modules/items/index.js';
@@ -99,6 +100,7 @@ export class AppModule {
         InventoryModule,
         ReservationsModule,
         AvailabilityModule,
+        EventFeedModule,
         ReconciliationModule,
         CountsModule,
         WebhooksModule,

@@ -16,6 +16,7 @@ import { JobsModule } from '../platform/jobs/jobs.module.js';
 import { TenantExportModule } from '../modules/tenant-export/index.js';
 import { WebhooksModule } from '../modules/webhooks/index.js';
 import { ReservationsModule } from '../modules/reservations/index.js';
+import { EventFeedModule } from '../modules/event-feed/index.js';
 import { MetricsModule } from '../platform/observability/metrics.module.js';
 import { RolesModule } from '../modules/roles/index.js';
 import { TenantsModule } from '../modules/tenants/index.js';
@@ -26,6 +27,7 @@ import {
   BackfillBalancesCommand,
   ExpireIdempotencyKeysCommand,
   PurgeWebhookDeliveriesCommand,
+  PurgeEventFeedCommand,
   ReconcileBalancesCommand,
 } from './commands/balances.commands.js';
 import {
@@ -83,6 +85,7 @@ export class CliModule {
         WebhooksModule,
         TenantExportModule,
         ReservationsModule,
+        EventFeedModule,
       ],
       providers: [
         ValidateMigrationCommand,
@@ -95,6 +98,7 @@ export class CliModule {
         ExpireIdempotencyKeysCommand,
         ExpireReservationsCommand,
         PurgeWebhookDeliveriesCommand,
+        PurgeEventFeedCommand,
         BackupCreateCommand,
         VerifyBackupCommand,
         MonitorBackupsCommand,

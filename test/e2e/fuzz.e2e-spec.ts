@@ -167,6 +167,8 @@ describe('fuzz: every operation of the OpenAPI document', () => {
         // Keeps the fuzz off the network: generated webhook URLs are not resolved by DNS.
         WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
         BACKUP_DIR: backupDirectory,
+        // GET /api/events?wait= with nothing to read waits at most this long (a generated wait may be 30 s).
+        EVENT_FEED_MAX_WAIT_S: '1',
       },
     });
     owner = new pg.Client({ connectionString: t.database.url });

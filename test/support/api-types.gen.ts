@@ -766,6 +766,46 @@ export type ReplenishmentPage = {
   nextCursor: string | null;
 };
 
+export type FeedEventView = {
+  /**
+   * The event id: the webhook-id of its webhook deliveries
+   */
+  id: string;
+  type:
+    | 'item.created'
+    | 'item.updated'
+    | 'item.deleted'
+    | 'location.created'
+    | 'location.updated'
+    | 'location.deleted'
+    | 'movement.posted'
+    | 'inventory.updated'
+    | 'inventory.low_stock'
+    | 'inventory.restocked'
+    | 'reservation.created'
+    | 'reservation.consumed'
+    | 'reservation.released'
+    | 'reservation.expired'
+    | 'count.started'
+    | 'count.submitted'
+    | 'count.posted';
+  createdAt: string;
+  /**
+   * The payload, as in the webhook
+   */
+  data: {
+    [key: string]: unknown;
+  };
+};
+
+export type EventFeedPageView = {
+  data: Array<FeedEventView>;
+  /**
+   * Where to continue: pass it as `after` (also when `data` is empty); never null
+   */
+  nextCursor: string;
+};
+
 export type CountLineView = {
   itemId: string;
   locationId: string;
@@ -3051,6 +3091,55 @@ export type AvailabilityControllerReplenishmentResponses = {
 
 export type AvailabilityControllerReplenishmentResponse =
   AvailabilityControllerReplenishmentResponses[keyof AvailabilityControllerReplenishmentResponses];
+
+export type EventFeedControllerReadData = {
+  body?: never;
+  path?: never;
+  query?: {
+    /**
+     * nextCursor of the previous answer; without it the feed starts at its oldest kept event
+     */
+    after?: string;
+    /**
+     * Comma-separated event types; only these are returned (the cursor still moves past others)
+     */
+    types?: Array<string>;
+    limit?: number;
+    /**
+     * Seconds to wait when nothing is after the cursor: the answer comes as soon as an event commits
+     */
+    wait?: number;
+  };
+  url: '/api/events';
+};
+
+export type EventFeedControllerReadErrors = {
+  /**
+   * validation-failed (every offending field in `errors`) or another malformed input
+   */
+  400: Problem;
+  /**
+   * Missing, invalid or expired credentials
+   */
+  401: Problem;
+  /**
+   * Requires webhooks:read
+   */
+  403: Problem;
+  /**
+   * cursor-expired: events after the cursor were deleted by retention
+   */
+  410: Problem;
+};
+
+export type EventFeedControllerReadError = EventFeedControllerReadErrors[keyof EventFeedControllerReadErrors];
+
+export type EventFeedControllerReadResponses = {
+  200: EventFeedPageView;
+};
+
+export type EventFeedControllerReadResponse =
+  EventFeedControllerReadResponses[keyof EventFeedControllerReadResponses];
 
 export type CountsControllerListData = {
   body?: never;

@@ -3,6 +3,7 @@ import { type ReconciliationReport, ReconciliationService } from '../../modules/
 import { IdempotencyExpiry } from '../../platform/http/idempotency/idempotency-expiry.service.js';
 import { JobRunner } from '../../platform/jobs/job-runner.service.js';
 import { WebhookRetention } from '../../modules/webhooks/index.js';
+import { EventFeedRetention } from '../../modules/event-feed/index.js';
 
 interface BalanceCommandOptions {
   tenant?: string;
@@ -113,5 +114,21 @@ export class PurgeWebhookDeliveriesCommand extends CommandRunner {
   async run(): Promise<void> {
     const deleted = await this.retention.purge();
     process.stdout.write(`deleted ${deleted} finished webhook deliver${deleted === 1 ? 'y' : 'ies'}\n`);
+  }
+}
+
+@Command({
+  name: 'events:purge',
+  description:
+    'Delete event-feed entries older than EVENT_RETENTION_DAYS and the events nothing refers to (the daily cron job, once now)',
+})
+export class PurgeEventFeedCommand extends CommandRunner {
+  constructor(private readonly retention: EventFeedRetention) {
+    super();
+  }
+
+  async run(): Promise<void> {
+    const deleted = await this.retention.purge();
+    process.stdout.write(`deleted ${deleted} event-feed entr${deleted === 1 ? 'y' : 'ies'}\n`);
   }
 }

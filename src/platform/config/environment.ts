@@ -280,6 +280,25 @@ export class Environment {
   @IsCronExpression()
   WEBHOOK_RETENTION_CRON = '45 4 * * *';
 
+  /** How long the event feed keeps events (GET /api/events; older cursors are 410 cursor-expired). */
+  @IntegerFromString()
+  @IsInt()
+  @Min(1)
+  EVENT_RETENTION_DAYS = 30;
+
+  @IsCronExpression()
+  EVENT_RETENTION_CRON = '25 4 * * *';
+
+  /**
+   * The longest a GET /api/events?wait= request waits (seconds; a longer wait is cut to it): lower it behind a
+   * proxy that closes idle requests sooner.
+   */
+  @IntegerFromString()
+  @IsInt()
+  @Min(1)
+  @Max(30)
+  EVENT_FEED_MAX_WAIT_S = 30;
+
   /** Where backups are written (relative to the project root); keep a copy off this host. */
   @IsString()
   BACKUP_DIR = './data/backups';

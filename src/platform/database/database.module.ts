@@ -3,6 +3,7 @@ import { TypeOrmModule, getDataSourceToken } from '@nestjs/typeorm';
 import { DataSource, type DataSourceOptions } from 'typeorm';
 import type { Environment } from '../config/environment.js';
 import { DATABASE_ENDPOINTS, MAINTENANCE_DATA_SOURCE } from './database.constants.js';
+import { NotificationListener } from './notification-listener.js';
 import type { DatabaseEndpoints } from './database-endpoints.js';
 import { dataSourceOptions } from './data-source-options.js';
 import { ensureAppRoleLogin, migrateToLatest } from './schema-migrator.js';
@@ -69,8 +70,12 @@ export class DatabaseModule {
           }),
         }),
       ],
-      providers: [QueryMetricsSubscriber, { provide: DATABASE_ENDPOINTS, useValue: endpoints }],
-      exports: [DATABASE_ENDPOINTS],
+      providers: [
+        QueryMetricsSubscriber,
+        NotificationListener,
+        { provide: DATABASE_ENDPOINTS, useValue: endpoints },
+      ],
+      exports: [DATABASE_ENDPOINTS, NotificationListener],
     };
   }
 }

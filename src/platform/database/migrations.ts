@@ -13,6 +13,7 @@ import { CreateReservations1765200000000 } from '../../../migrations/17652000000
 import { AddAvailabilityStatistics1765300000000 } from '../../../migrations/1765300000000-AddAvailabilityStatistics.js';
 import { IndexBalancesByLocationAndItem1765400000000 } from '../../../migrations/1765400000000-IndexBalancesByLocationAndItem.js';
 import { KeepOnHandInPositions1765500000000 } from '../../../migrations/1765500000000-KeepOnHandInPositions.js';
+import { CreateEventFeed1765600000000 } from '../../../migrations/1765600000000-CreateEventFeed.js';
 
 /**
  * Every migration, in order. Listed explicitly rather than globbed: under ESM a glob makes TypeORM import the
@@ -34,4 +35,5 @@ export const migrations = [
   AddAvailabilityStatistics1765300000000,
   IndexBalancesByLocationAndItem1765400000000,
   KeepOnHandInPositions1765500000000,
+  CreateEventFeed1765600000000,
 ];

@@ -16,6 +16,8 @@ export class HealthModule {
   }): DynamicModule {
     return {
       module: HealthModule,
+      // ShutdownState is read where requests wait (the event feed's long polls end when the shutdown begins).
+      global: true,
       imports: [TerminusModule.forRoot({ errorLogStyle: 'json', logger: false }), ...(options.imports ?? [])],
       controllers: [HealthController],
       providers: [

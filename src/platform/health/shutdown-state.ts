@@ -7,12 +7,20 @@ import { Injectable } from '@nestjs/common';
 @Injectable()
 export class ShutdownState {
   private started = false;
+  private readonly listeners: Array<() => void> = [];
 
   get shuttingDown(): boolean {
     return this.started;
   }
 
+  /** Calls `listener` when the shutdown begins, e.g. to answer long-polling requests so the drain is short. */
+  onBegin(listener: () => void): void {
+    this.listeners.push(listener);
+  }
+
   begin(): void {
+    if (this.started) return;
     this.started = true;
+    for (const listener of this.listeners) listener();
   }
 }

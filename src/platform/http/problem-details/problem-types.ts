@@ -41,6 +41,7 @@ export const PROBLEM_TYPES = {
   'limit-exceeded': { status: 409, title: 'Tenant limit reached' },
   'system-role': { status: 409, title: 'System role' },
   'user-erased': { status: 409, title: 'User erased' },
+  'cursor-expired': { status: 410, title: 'Cursor expired' },
   'payload-too-large': { status: 413, title: 'Payload too large' },
   'unsupported-media-type': { status: 415, title: 'Unsupported media type' },
   'idempotency-key-reused': { status: 422, title: 'Idempotency key reused' },
