@@ -27,6 +27,7 @@ export const OPENAPI_TAGS: ReadonlyArray<{ name: string; description: string }> 
   },
   { name: 'counts', description: 'Physical counts: count sheets, counting, approval into one adjustment' },
   { name: 'webhooks', description: 'Webhook endpoints, the event catalog and the signed deliveries' },
+  { name: 'events', description: "The tenant's events in commit order, after a cursor (the event feed)" },
   { name: 'auth', description: 'Log in, and who the caller is' },
   { name: 'users', description: "The tenant's users" },
   { name: 'roles', description: 'Roles and the catalog of permissions' },

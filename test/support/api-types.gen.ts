@@ -3103,7 +3103,7 @@ export type EventFeedControllerReadData = {
     /**
      * Comma-separated event types; only these are returned (the cursor still moves past others)
      */
-    types?: Array<string>;
+    types?: string;
     limit?: number;
     /**
      * Seconds to wait when nothing is after the cursor: the answer comes as soon as an event commits

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
-import { ArrayMaxSize, IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { ArrayMaxSize, IsInt, IsOptional, IsString, Max, MaxLength, Min, ValidateBy } from 'class-validator';
 import { EVENT_TYPES, type EventType } from '../../../platform/outbox/event-types.js';
 
 /**
@@ -26,6 +26,7 @@ export class EventFeedQueryDto {
   after?: string;
 
   @ApiPropertyOptional({
+    type: String,
     description: 'Comma-separated event types; only these are returned (the cursor still moves past others)',
     example: 'movement.posted,reservation.created',
   })
@@ -33,7 +34,17 @@ export class EventFeedQueryDto {
   @Transform(({ value }: { value: unknown }) =>
     typeof value === 'string' ? value.split(',').map((type) => type.trim()) : value,
   )
-  @IsIn(FEED_EVENT_TYPES, { each: true, message: 'each of types must be an event type of the feed' })
+  // Not IsIn: the OpenAPI plugin would describe the comma-separated string as an array of that enum.
+  @ValidateBy(
+    {
+      name: 'isFeedEventType',
+      validator: {
+        validate: (value: unknown) => FEED_EVENT_TYPES.includes(value as EventType),
+        defaultMessage: () => `each of types must be one of ${FEED_EVENT_TYPES.join(', ')}`,
+      },
+    },
+    { each: true },
+  )
   @ArrayMaxSize(FEED_EVENT_TYPES.length)
   types?: string[];
 
