@@ -13,7 +13,8 @@
  * It runs the built service (npm run build first) as a child process on its own embedded PostgreSQL under
  * ./data/bench (recreated at every run; test/kit), seeds steady-state data and runs ANALYZE before measuring (on
  * freshly emptied tables, without statistics, throughput measured half as high).
- * Options (environment): BENCH_DURATION_S (default 15), BENCH_LEDGER_ROWS (default 10000000), BENCH_ROUNDS (2).
+ * Options (environment): BENCH_DURATION_S (default 15), BENCH_LEDGER_ROWS (default 10000000), BENCH_ROUNDS (2),
+ * BENCH_NODE_ARGS (node options for the service, space-separated: --cpu-prof --cpu-prof-dir=data/profiles).
  */
 import autocannon from 'autocannon';
 import { spawnSync } from 'node:child_process';
@@ -105,7 +106,12 @@ async function main(): Promise<void> {
   let service: ServiceProcess | undefined;
   const owner = new pg.Client({ connectionString: database.ownerUrl });
   try {
-    service = await startServiceProcess({ env: benchEnv, inheritOutput: true, readyTimeoutMs: 120_000 });
+    service = await startServiceProcess({
+      env: benchEnv,
+      nodeArgs: process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean),
+      inheritOutput: true,
+      readyTimeoutMs: 120_000,
+    });
     const base = service.url;
     log(`service ready on ${base}`);
     await owner.connect();

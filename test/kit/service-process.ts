@@ -18,6 +18,8 @@ export interface ServiceProcessOptions {
   logFile?: string;
   /** The process writes to this process's stdout and stderr instead of being captured (benchmarks). */
   inheritOutput?: boolean;
+  /** Node options placed before the entry point (--cpu-prof and the like, which NODE_OPTIONS refuses). */
+  nodeArgs?: string[];
   /** Gives up (and kills the process) when GET /health/ready has not answered 200 by then; default 60 s. */
   readyTimeoutMs?: number;
   /** How often readiness is polled; default 100 ms. */
@@ -52,7 +54,7 @@ export async function startServiceProcess(options: ServiceProcessOptions): Promi
   const port = options.port ?? (await freePort());
   const timeoutMs = options.readyTimeoutMs ?? 60_000;
   const started = performance.now();
-  const child = spawn(process.execPath, [serviceEntry(options.dist ?? DIST)], {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), serviceEntry(options.dist ?? DIST)], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', ...options.env, PORT: String(port) },
     stdio: options.inheritOutput ? ['ignore', 'inherit', 'inherit'] : ['ignore', 'pipe', 'pipe'],
